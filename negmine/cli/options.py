@@ -1,0 +1,26 @@
+"""Options shared by several commands: where the data is, which split, and the validation carve."""
+
+from __future__ import annotations
+
+import click
+
+from negmine.data.sources import DEFAULT_SEED, DEFAULT_VALIDATION_FRACTION, SPLITS
+
+
+def data_options(func):
+    """``--dataset``, ``--split``, ``--data-dir``, ``--validation-fraction``, ``--seed``."""
+    options = [
+        click.option("--dataset", default="scifact", show_default=True,
+                     help="A data set name under the data root, or a folder (SciFact release or BEIR layout)."),
+        click.option("--split", type=click.Choice(SPLITS), default="validation", show_default=True,
+                     help="validation is carved from train; dev/test are SciFact's held-out labelled claims."),
+        click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+                     help="The data root (default: $NEGMINE_DATA, else ./data)."),
+        click.option("--validation-fraction", type=click.FloatRange(0, 1, max_open=True),
+                     default=DEFAULT_VALIDATION_FRACTION, show_default=True,
+                     help="Share of training queries carved out as the validation split (0: none)."),
+        click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Seed of the carve."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return func

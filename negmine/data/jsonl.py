@@ -1,0 +1,67 @@
+"""Reading JSON-lines files record by record, with errors that name the file, the line and the field."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from negmine.errors import DataError
+
+RecordT = TypeVar("RecordT", bound=BaseModel)
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """The first problem of a pydantic error as ``field 'a.b': message`` (``missing field 'a'`` when absent)."""
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"])
+    if first["type"] == "missing":
+        return f"missing field '{field}'"
+    return f"field '{field}': {first['msg']}"
+
+
+def iter_jsonl(path: str | Path, schema: type[RecordT]) -> Iterator[tuple[int, RecordT]]:
+    """Yield ``(line_number, record)`` for every non-blank line of a JSON-lines file, validated by ``schema``.
+
+    Args:
+        path: the file to read.
+        schema: a pydantic model for one line; unknown keys are allowed unless the model forbids them.
+
+    Returns:
+        An iterator of 1-based line numbers and validated records.
+
+    Raises:
+        DataError: ``FILE:LINE: invalid JSON ...``, ``FILE:LINE: missing field 'x'`` or
+            ``FILE:LINE: field 'x': ...``; ``FILE: file not found``.
+
+    Example:
+        >>> for line, record in iter_jsonl("corpus.jsonl", BeirDocument):  # doctest: +SKIP
+        ...     print(line, record.id)  # doctest: +SKIP
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    with path.open(encoding="utf-8") as handle:
+        for line_number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise DataError(f"{path}:{line_number}: invalid JSON ({error.msg}, column {error.colno})") from None
+            if not isinstance(raw, dict):
+                raise DataError(f"{path}:{line_number}: expected a JSON object, got {type(raw).__name__}")
+            try:
+                yield line_number, schema.model_validate(raw)
+            except ValidationError as error:
+                raise DataError(f"{path}:{line_number}: {describe_validation_error(error)}") from None
+
+
+def check_unique(path: Path, seen: dict[str, int], key: str, line_number: int) -> None:
+    """Record ``key`` as seen on ``line_number``; raise a DataError naming both lines if it was seen before."""
+    first = seen.setdefault(key, line_number)
+    if first != line_number:
+        raise DataError(f"{path}:{line_number}: duplicate id '{key}' (first on line {first})")

@@ -1,0 +1,63 @@
+"""The common form every data source is turned into: BEIR's corpus / queries / qrels dictionaries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RetrievalData:
+    """One split of a retrieval data set, in BEIR's shape.
+
+    Args:
+        corpus: document id -> ``{"title": str, "text": str}``.
+        queries: query id -> query text; only the queries of this split.
+        qrels: query id -> {document id -> relevance}; a relevance above 0 means relevant.
+        name: the data set's name, for reports.
+        split: the split's name (``train``, ``validation``, ``dev``, ``test`` ...).
+        sources: the files this split was read from, for manifests.
+
+    Example:
+        >>> data = RetrievalData({"d1": {"title": "", "text": "x"}}, {"q1": "y"}, {"q1": {"d1": 1}}, "toy", "train")
+        >>> data.relevant_docs()
+        {'q1': {'d1'}}
+    """
+
+    corpus: dict[str, dict[str, str]]
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+    name: str = ""
+    split: str = ""
+    sources: tuple[str, ...] = field(default=())
+
+    def relevant_docs(self) -> dict[str, set[str]]:
+        """Query id -> the set of its relevant document ids (relevance > 0), for queries that have any."""
+        relevant = {qid: {doc for doc, score in docs.items() if score > 0} for qid, docs in self.qrels.items()}
+        return {qid: docs for qid, docs in relevant.items() if docs}
+
+    def document_texts(self, ids: Iterable[str] | None = None) -> list[str]:
+        """Title and text joined by a space (as BEIR's dense models read them), in corpus order or that of ``ids``."""
+        ids = self.corpus.keys() if ids is None else ids
+        return [" ".join(part for part in (self.corpus[i]["title"], self.corpus[i]["text"]) if part) for i in ids]
+
+    def subset(self, query_ids: Iterable[str], split: str) -> RetrievalData:
+        """The same corpus with only ``query_ids`` (and their qrels), renamed to ``split``."""
+        keep = set(query_ids)
+        return RetrievalData(
+            corpus=self.corpus,
+            queries={qid: text for qid, text in self.queries.items() if qid in keep},
+            qrels={qid: docs for qid, docs in self.qrels.items() if qid in keep},
+            name=self.name,
+            split=split,
+            sources=self.sources,
+        )
+
+    def counts(self) -> dict[str, int]:
+        """Sizes for reports: documents, queries, queries with a relevant document, relevance judgements."""
+        return {
+            "documents": len(self.corpus),
+            "queries": len(self.queries),
+            "judged_queries": len(self.relevant_docs()),
+            "qrels": sum(len(docs) for docs in self.qrels.values()),
+        }

@@ -1,0 +1,113 @@
+"""Where data lives and how a data set name and a split become :class:`RetrievalData`.
+
+The data root is ``--data-dir``, else ``$NEGMINE_DATA``, else ``./data``; the data set ``scifact`` is the folder
+``scifact/`` under it. A folder may hold the SciFact release, a BEIR data set, or both (SciFact's ``beir/``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from negmine.data.beir import is_beir_folder, load_beir
+from negmine.data.hub import download_beir, missing_data_message
+from negmine.data.retrieval import RetrievalData
+from negmine.data.scifact import CLAIM_FILES, SciFactRelease
+from negmine.data.splits import carve_validation
+from negmine.errors import NegmineError
+
+SPLITS = ("train", "validation", "dev", "test")
+DEFAULT_VALIDATION_FRACTION = 0.2
+DEFAULT_SEED = 42
+
+
+def data_root(data_dir: str | Path | None = None) -> Path:
+    """``data_dir`` if given, else ``$NEGMINE_DATA``, else ``./data``."""
+    return Path(data_dir or os.environ.get("NEGMINE_DATA") or "data")
+
+
+def dataset_folder(dataset: str | Path, data_dir: str | Path | None = None, download: bool = True) -> Path:
+    """The folder of a data set: an existing path as given, else ``<data root>/<dataset>``.
+
+    A missing folder is fetched from the hub when the data set has a hub fallback and the hub is reachable;
+    otherwise a :class:`NegmineError` says which files to put where.
+    """
+    path = Path(dataset)
+    if path.is_dir() and (SciFactRelease.is_release(path) or is_beir_folder(path) or is_beir_folder(path / "beir")):
+        return path
+    folder = data_root(data_dir) / str(dataset)
+    if SciFactRelease.is_release(folder) or is_beir_folder(folder) or is_beir_folder(folder / "beir"):
+        return folder
+    if not download:
+        raise NegmineError(missing_data_message(str(dataset), folder))
+    download_beir(str(dataset), folder)
+    return folder
+
+
+def load_retrieval(
+    dataset: str | Path,
+    split: str,
+    data_dir: str | Path | None = None,
+    validation_fraction: float = DEFAULT_VALIDATION_FRACTION,
+    seed: int = DEFAULT_SEED,
+) -> RetrievalData:
+    """Load a split of a data set in the common retrieval form.
+
+    Args:
+        dataset: a name under the data root (``scifact``) or a folder (SciFact release or BEIR layout).
+        split: ``train`` (the training queries, less the validation ones when ``validation_fraction`` > 0),
+            ``validation`` (carved from train by ``validation_fraction`` and ``seed``), ``dev`` or ``test``.
+            For SciFact, ``dev`` reads ``claims_dev.jsonl`` and ``test`` reads ``beir/qrels/test.tsv``, each
+            falling back to the other: they hold the same held-out claims.
+        data_dir: the data root (default ``$NEGMINE_DATA`` or ``./data``).
+        validation_fraction: the share of training queries carved out for validation; 0 keeps all for train.
+        seed: the seed of the carve.
+
+    Returns:
+        A :class:`RetrievalData` whose ``split`` is the one asked for.
+
+    Example:
+        >>> val = load_retrieval("scifact", "validation", validation_fraction=0.2, seed=42)  # doctest: +SKIP
+        >>> len(val.queries)  # doctest: +SKIP
+        162
+    """
+    folder = dataset_folder(dataset, data_dir)
+    name = folder.name
+    if split in ("train", "validation"):
+        full = _read_split(folder, "train", name)
+        if validation_fraction <= 0:
+            if split == "validation":
+                raise NegmineError("split 'validation' needs a validation fraction above 0")
+            return full
+        train_ids, validation_ids = carve_validation(full.relevant_docs(), validation_fraction, seed)
+        return full.subset(train_ids if split == "train" else validation_ids, split)
+    if split in ("dev", "test"):
+        return _read_split(folder, split, name)
+    raise NegmineError(f"unknown split '{split}' (choose from {', '.join(SPLITS)})")
+
+
+def _read_split(folder: Path, split: str, name: str) -> RetrievalData:
+    """One stored split: the SciFact release first (it keeps the labels), the BEIR copy otherwise."""
+    release = SciFactRelease.is_release(folder)
+    beir = folder if is_beir_folder(folder) else folder / "beir"
+    scifact_like = release or name == "scifact"
+    # SciFact's labelled dev claims are BEIR's test split: each name falls back to the other.
+    candidates = {
+        "train": [("release", "train"), ("beir", "train")],
+        "dev": [("release", "dev"), ("beir", "dev")] + ([("beir", "test")] if scifact_like else []),
+        "test": [("beir", "test")] + ([("release", "dev")] if scifact_like else []),
+    }[split]
+    for kind, stored in candidates:
+        if kind == "release" and release and (folder / CLAIM_FILES[stored]).is_file():
+            data = SciFactRelease.load(folder).to_retrieval(stored)
+        elif kind == "beir" and is_beir_folder(beir) and (beir / "qrels" / f"{stored}.tsv").is_file():
+            data = load_beir(beir, stored, name)
+        else:
+            continue
+        return data if stored == split else data.subset(data.queries, split)
+    if scifact_like:
+        raise NegmineError(
+            f"split '{split}' is not in {folder}: SciFact's labelled dev claims are held out; put claims_dev.jsonl "
+            f"in {folder}/ or qrels/test.tsv in {beir}/ to evaluate on them"
+        )
+    raise NegmineError(f"split '{split}' is not in {folder} (no qrels/{split}.tsv)")

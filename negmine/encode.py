@@ -1,0 +1,169 @@
+"""One encoder for corpus and queries: normalised embeddings, batches, progress bars, and an on-disk cache.
+
+The cache key is the model's fingerprint (its weights and architecture), the maximum sequence length, the role
+(query or document) with its prompt, and each text's hash, so a second run with the same model skips encoding
+and a changed model never reads stale vectors. Shards are written atomically as they are encoded, so an
+interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+logger = logging.getLogger(__name__)
+
+
+def default_cache_dir() -> Path:
+    """``$NEGMINE_CACHE``, else ``~/.cache/negmine``."""
+    return Path(os.environ.get("NEGMINE_CACHE") or Path.home() / ".cache" / "negmine")
+
+
+def model_fingerprint(model: torch.nn.Module) -> str:
+    """A SHA-256 of the model's architecture (its repr) and every weight, so fine-tuned weights get a new key.
+
+    Args:
+        model: a ``SentenceTransformer`` (any ``nn.Module`` works).
+
+    Returns:
+        A hex digest.
+
+    Example:
+        >>> model_fingerprint(model)[:12]  # doctest: +SKIP
+        '3f9a0c1d2e4b'
+    """
+    digest = hashlib.sha256(repr(model).encode())
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def text_keys(texts: list[str]) -> np.ndarray:
+    """Hex SHA-256 digests of the texts, as a ``(n,)`` array of 64-byte strings."""
+    return np.array([hashlib.sha256(t.encode("utf-8")).hexdigest().encode() for t in texts], dtype="S64")
+
+
+class Encoder:
+    """Encode texts with a sentence-transformers model into L2-normalised float32 vectors, with a disk cache.
+
+    Args:
+        model: a ``SentenceTransformer``.
+        cache_dir: where the cache lives (default :func:`default_cache_dir`); ``None`` with ``use_cache=False``
+            turns it off.
+        batch_size: texts per forward pass.
+        shard_size: texts per cache shard; a shard is the unit that survives an interruption.
+        show_progress_bar: progress bars while encoding.
+        use_cache: read and write the cache.
+
+    Example:
+        >>> encoder = Encoder(load_model("all-MiniLM-L6-v2"), cache_dir="~/.cache/negmine")  # doctest: +SKIP
+        >>> docs = encoder.encode(data.document_texts(), role="document")  # doctest: +SKIP
+        >>> docs.shape, docs.dtype  # doctest: +SKIP
+        ((5183, 384), dtype('float32'))
+    """
+
+    def __init__(
+        self,
+        model,
+        cache_dir: str | Path | None = None,
+        batch_size: int = 64,
+        shard_size: int = 4096,
+        show_progress_bar: bool = True,
+        use_cache: bool = True,
+    ):
+        self.model = model
+        self.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+        self.batch_size = batch_size
+        self.shard_size = shard_size
+        self.show_progress_bar = show_progress_bar
+        self.use_cache = use_cache
+        self.last_encoded = 0  # how many texts the last call had to encode (0 when all came from the cache)
+
+    def cache_folder(self, role: str) -> Path:
+        """The cache folder for this model, sequence length, role and prompt."""
+        prompt = self._prompt(role) or ""
+        prompt_hash = hashlib.sha256(prompt.encode()).hexdigest()[:8]
+        name = f"{model_fingerprint(self.model)[:24]}-len{self.model.max_seq_length}-{role}-{prompt_hash}"
+        return self.cache_dir / name
+
+    def _prompt(self, role: str) -> str | None:
+        prompts = getattr(self.model, "prompts", None) or {}
+        return prompts.get(role)
+
+    def encode(self, texts: list[str], role: str = "document") -> np.ndarray:
+        """Embeddings for ``texts`` in their order, from the cache where present.
+
+        Args:
+            texts: the texts.
+            role: ``document`` (``model.encode_document``) or ``query`` (``model.encode_query``), which may apply
+                different prompts.
+
+        Returns:
+            A float32 array of shape ``(len(texts), dim)`` with unit rows.
+        """
+        if role not in ("document", "query"):
+            raise ValueError(f"role must be 'document' or 'query', got {role!r}")
+        if not self.use_cache:
+            self.last_encoded = len(texts)
+            return self._encode(list(texts), role)
+        keys = text_keys(texts).tolist()
+        folder = self.cache_folder(role)
+        found = self._load_cached(folder, set(keys))
+        first_index: dict[bytes, int] = {}
+        for i, key in enumerate(keys):
+            first_index.setdefault(key, i)
+        todo = [key for key in first_index if key not in found]
+        self.last_encoded = len(todo)
+        if todo:
+            logger.info("encoding %d of %d texts (%d cached) in %s", len(todo), len(texts), len(found), folder)
+        for start in range(0, len(todo), self.shard_size):
+            shard_keys = todo[start : start + self.shard_size]
+            vectors = self._encode([texts[first_index[key]] for key in shard_keys], role)
+            self._write_shard(folder, np.array(shard_keys, dtype="S64"), vectors)
+            found.update(zip(shard_keys, vectors, strict=True))
+        if not keys:
+            dimension = (
+                getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+            )
+            return np.zeros((0, dimension() or 0), dtype=np.float32)
+        return np.stack([found[key] for key in keys])
+
+    def _encode(self, texts: list[str], role: str) -> np.ndarray:
+        encode = self.model.encode_query if role == "query" else self.model.encode_document
+        vectors = encode(
+            texts,
+            batch_size=self.batch_size,
+            show_progress_bar=self.show_progress_bar,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    @staticmethod
+    def _load_cached(folder: Path, wanted: set[bytes]) -> dict[bytes, np.ndarray]:
+        found: dict[bytes, np.ndarray] = {}
+        if not folder.is_dir():
+            return found
+        for shard in sorted(folder.glob("*.npz")):
+            with np.load(shard) as arrays:
+                keys, vectors = arrays["keys"], arrays["embeddings"]
+            for key, vector in zip(keys.tolist(), vectors, strict=True):
+                if key in wanted:
+                    found[key] = vector
+        return found
+
+    @staticmethod
+    def _write_shard(folder: Path, keys: np.ndarray, vectors: np.ndarray) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        name = hashlib.sha256(keys.tobytes()).hexdigest()[:16]
+        handle, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(handle, "wb") as out:
+            np.savez(out, keys=keys, embeddings=vectors)
+        os.replace(tmp, folder / f"{name}.npz")

@@ -1,0 +1,64 @@
+"""Writing results safely: no silent overwrite, no partial files (write to a temporary path, then rename)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from negmine.errors import NegmineError
+
+
+def check_writable(path: str | Path, overwrite: bool) -> Path:
+    """Fail early (before any long work) when ``path`` exists and ``overwrite`` is False."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise NegmineError(f"{path} already exists (pass --overwrite to replace it)")
+    return path
+
+
+def write_json(path: str | Path, data: object, overwrite: bool = False) -> Path:
+    """Write ``data`` as indented JSON atomically.
+
+    Args:
+        path: the target file; its folder is created.
+        data: anything ``json.dumps`` takes.
+        overwrite: replace an existing file.
+
+    Returns:
+        The path written.
+
+    Example:
+        >>> write_json(tmp_path / "metrics.json", {"ndcg@10": 0.7})  # doctest: +SKIP
+    """
+    path = check_writable(path, overwrite)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(data, out, indent=2, sort_keys=False)
+            out.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def markdown_table(rows: list[dict], columns: list[str]) -> str:
+    """A Markdown table; floats with 4 decimals.
+
+    Example:
+        >>> print(markdown_table([{"model": "bm25", "ndcg@10": 0.71234}], ["model", "ndcg@10"]))
+        | model | ndcg@10 |
+        | --- | --- |
+        | bm25 | 0.7123 |
+    """
+
+    def cell(value):
+        return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+    lines = ["| " + " | ".join(columns) + " |", "| " + " | ".join("---" for _ in columns) + " |"]
+    lines += ["| " + " | ".join(cell(row.get(c, "")) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)

@@ -1,0 +1,90 @@
+"""Shared fixtures: the tiny data sets in resources/, a tiny BERT model built offline once per session, and
+caches pointed into tmp_path."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+RESOURCES = Path(__file__).parent / "resources"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch, tmp_path):
+    """No test reads the user's data root or cache, or reaches the hub."""
+    monkeypatch.setenv("NEGMINE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("NEGMINE_DATA", str(tmp_path / "no-data-root"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+
+
+@pytest.fixture
+def scifact_dir() -> Path:
+    return RESOURCES / "scifact_tiny"
+
+
+@pytest.fixture
+def beir_dir() -> Path:
+    return RESOURCES / "beir_tiny"
+
+
+def fixture_texts() -> list[str]:
+    """Every text in the tiny data sets, for the tiny model's vocabulary."""
+    texts = []
+    for path in RESOURCES.rglob("*.jsonl"):
+        for line in path.read_text().splitlines():
+            record = json.loads(line)
+            texts += [v for v in record.values() if isinstance(v, str)]
+            texts += [s for s in record.get("abstract", [])]
+    return texts
+
+
+def build_tiny_model(folder: Path, texts: list[str], seed: int = 0) -> Path:
+    """A one-layer, 32-dimensional BERT with a WordPiece vocabulary of the fixture words, saved as an ST model."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    words = sorted({w for t in texts for w in re.findall(r"\w+|[^\w\s]", t.lower())})
+    hf_dir = folder / "hf"
+    hf_dir.mkdir(parents=True)
+    (hf_dir / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]) + "\n")
+    tokenizer = BertTokenizerFast(vocab_file=str(hf_dir / "vocab.txt"), do_lower_case=True)
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=len(words) + 5,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    BertModel(config).save_pretrained(hf_dir)
+    tokenizer.save_pretrained(hf_dir)
+    transformer = Transformer(str(hf_dir), max_seq_length=64)
+    model = SentenceTransformer(modules=[transformer, Pooling(32, "mean"), Normalize()], device="cpu")
+    model.save(str(folder / "st"))
+    return folder / "st"
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path(tmp_path_factory) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"), fixture_texts())
+
+
+@pytest.fixture(scope="session")
+def _tiny_model_once(tiny_model_path):
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(tiny_model_path), device="cpu")
+
+
+@pytest.fixture
+def tiny_model(_tiny_model_once):
+    """A fresh copy of the tiny model for each test (tests may change its weights)."""
+    return copy.deepcopy(_tiny_model_once)

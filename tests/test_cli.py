@@ -1,0 +1,103 @@
+"""The command line: eval writes exactly the promised keys, refuses to overwrite, and user mistakes end in one
+line and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from click.testing import CliRunner
+
+from negmine import __version__
+from negmine.cli.main import cli
+from negmine.evaluation import METRIC_KEYS
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(map(str, args)))
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_env_reports_versions_and_devices():
+    result = run("env", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["packages"]["sentence-transformers"]
+    assert report["torch_device"] in ("cpu", "cuda")
+    assert "faiss" in report
+
+
+def test_eval_bm25_writes_the_metric_keys(beir_dir, tmp_path):
+    out = tmp_path / "bm25.json"
+    result = run("eval", "--model", "bm25", "--dataset", beir_dir, "--split", "train", "--validation-fraction", 0,
+                 "--output", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(out.read_text())
+    assert set(metrics) == {*METRIC_KEYS, "n_queries"}
+    assert metrics["n_queries"] == 4
+    assert "| bm25 | train |" in result.output
+
+
+def test_eval_dense_model_on_validation(tiny_model_path, scifact_dir, tmp_path):
+    out = tmp_path / "dense.json"
+    args = [
+        "eval",
+        "--model",
+        tiny_model_path,
+        "--dataset",
+        scifact_dir,
+        "--validation-fraction",
+        0.3,
+        "--output",
+        out,
+    ]
+    assert run(*args).exit_code == 0
+    assert json.loads(out.read_text())["n_queries"] == 3
+    again = run(*args)
+    assert again.exit_code == 1 and "already exists (pass --overwrite" in again.output
+    assert run(*args, "--overwrite").exit_code == 0
+
+
+def test_bad_input_is_one_line_without_traceback(scifact_dir, tmp_path):
+    folder = tmp_path / "scifact"
+    shutil.copytree(scifact_dir, folder)
+    with (folder / "claims_train.jsonl").open("a") as out:
+        out.write('{"id": 99, "claim": "no cited docs field", "evidence": {"101": "oops"}}\n')
+    result = run("eval", "--model", "bm25", "--dataset", folder, "--output", tmp_path / "m.json")
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert lines[-1].startswith("Error: ") and "claims_train.jsonl:11: field 'evidence.101'" in lines[-1]
+    assert isinstance(result.exception, SystemExit)  # handled, not an escaped exception
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_real_process_prints_one_line_on_stderr(beir_dir, tmp_path):
+    import subprocess
+    import sys
+
+    folder = tmp_path / "beir"
+    shutil.copytree(beir_dir, folder)
+    (folder / "corpus.jsonl").write_text('{"_id": "a", "title": "t"}\n')
+    proc = subprocess.run([sys.executable, "-m", "negmine", "eval", "--model", "bm25", "--dataset", str(folder),
+                           "--split", "test"], capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1] == f"Error: {folder / 'corpus.jsonl'}:1: missing field 'text'"
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_dataset_is_one_line(tmp_path):
+    result = run("eval", "--model", "bm25", "--data-dir", tmp_path)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output.count("\n") == 1 and "put corpus.jsonl and claims_train.jsonl" in result.output
+
+
+def test_held_out_split_absent(scifact_dir, tmp_path):
+    folder = tmp_path / "scifact"
+    shutil.copytree(scifact_dir, folder)
+    (folder / "claims_dev.jsonl").unlink()
+    result = run("eval", "--model", "bm25", "--dataset", folder, "--split", "test")
+    assert result.exit_code == 1 and "held out" in result.output

@@ -1,0 +1,88 @@
+"""The embedding cache: a second run skips encoding, any change of model, length or prompt misses, and an
+interrupted run resumes from its finished shards."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from negmine.encode import Encoder, model_fingerprint
+
+TEXTS = ["vitamin d and fractures", "aspirin and bleeding", "bed nets and malaria", "aspirin and bleeding"]
+
+
+def test_second_run_hits_the_cache(tiny_model, tmp_path):
+    encoder = Encoder(tiny_model, cache_dir=tmp_path, show_progress_bar=False)
+    first = encoder.encode(TEXTS)
+    assert encoder.last_encoded == 3  # the repeated text is encoded once
+    second = encoder.encode(TEXTS)
+    assert encoder.last_encoded == 0
+    np.testing.assert_array_equal(first, second)
+    assert first.dtype == np.float32 and first.shape == (4, 32)
+    np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(first[1], first[3])
+
+
+def test_cached_vectors_equal_fresh_ones(tiny_model, tmp_path):
+    cached = Encoder(tiny_model, cache_dir=tmp_path, show_progress_bar=False)
+    cached.encode(TEXTS[:2])
+    mixed = cached.encode(TEXTS)  # two from the cache, one new
+    assert cached.last_encoded == 1
+    fresh = tiny_model.encode_document(TEXTS, normalize_embeddings=True)
+    np.testing.assert_allclose(mixed, fresh, atol=1e-6)
+
+
+def test_key_changes_with_length_role_and_weights(tiny_model, tmp_path):
+    encoder = Encoder(tiny_model, cache_dir=tmp_path, show_progress_bar=False)
+    folder = encoder.cache_folder("document")
+    assert encoder.cache_folder("query") != folder
+    tiny_model.max_seq_length = 16
+    assert encoder.cache_folder("document") != folder
+    tiny_model.max_seq_length = 64
+    assert encoder.cache_folder("document") == folder
+    before = model_fingerprint(tiny_model)
+    with torch.no_grad():
+        next(tiny_model.parameters()).add_(0.01)
+    assert model_fingerprint(tiny_model) != before
+    encoder.encode(TEXTS)
+    assert encoder.last_encoded == 3  # new weights: nothing stale is read
+
+
+def test_prompt_is_part_of_the_key(tiny_model, tmp_path):
+    encoder = Encoder(tiny_model, cache_dir=tmp_path, show_progress_bar=False)
+    plain = encoder.cache_folder("query")
+    tiny_model.prompts = {"query": "query: "}
+    assert encoder.cache_folder("query") != plain
+
+
+def test_interrupted_run_resumes(tiny_model, tmp_path, monkeypatch):
+    encoder = Encoder(tiny_model, cache_dir=tmp_path, shard_size=2, show_progress_bar=False)
+    texts = [f"claim number {i} about aspirin" for i in range(7)]
+    calls = {"n": 0}
+    real = encoder._encode
+
+    def failing(batch, role):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(batch, role)
+
+    monkeypatch.setattr(encoder, "_encode", failing)
+    with pytest.raises(KeyboardInterrupt):
+        encoder.encode(texts)
+    assert len(list(encoder.cache_folder("document").glob("*.npz"))) == 2
+    assert not list(encoder.cache_folder("document").glob("*.tmp"))
+    monkeypatch.setattr(encoder, "_encode", real)
+    encoder.encode(texts)
+    assert encoder.last_encoded == 3  # 4 came from the two finished shards
+
+
+def test_no_cache_writes_nothing(tiny_model, tmp_path):
+    encoder = Encoder(tiny_model, cache_dir=tmp_path / "c", use_cache=False, show_progress_bar=False)
+    encoder.encode(TEXTS)
+    assert not (tmp_path / "c").exists()
+
+
+def test_empty_input(tiny_model, tmp_path):
+    assert Encoder(tiny_model, cache_dir=tmp_path).encode([]).shape == (0, 32)
