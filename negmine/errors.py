@@ -9,3 +9,25 @@ class NegmineError(Exception):
 
 class DataError(NegmineError, ValueError):
     """A data file that cannot be read as it is; the message names the file, the line and the field."""
+
+
+def describe_validation_error(error) -> str:
+    """The first problem of a pydantic ``ValidationError`` in one line: ``missing field 'a'``,
+    ``field 'a.b': message``, or the message alone for a check of the whole object.
+
+    Example:
+        >>> from pydantic import BaseModel, ValidationError
+        >>> class Claim(BaseModel):
+        ...     id: int
+        >>> try:
+        ...     Claim()
+        ... except ValidationError as error:
+        ...     print(describe_validation_error(error))
+        missing field 'id'
+    """
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "missing":
+        return f"missing field '{field}'"
+    return f"field '{field}': {message}" if field else message

@@ -101,3 +101,24 @@ def test_held_out_split_absent(scifact_dir, tmp_path):
     (folder / "claims_dev.jsonl").unlink()
     result = run("eval", "--model", "bm25", "--dataset", folder, "--split", "test")
     assert result.exit_code == 1 and "held out" in result.output
+
+
+def test_build_pairs_command(scifact_dir, tiny_model_path, tmp_path):
+    out = tmp_path / "pairs"
+    args = ["build-pairs", scifact_dir, "--out", out, "--model", tiny_model_path, "--range-min", 0, "--range-max", 6,
+            "--relative-margin", "none", "--num-negatives", 2, "--validation-fraction", 0.2]  # fmt: skip
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["parameters"]["mining"]["relative_margin"] is None
+    assert manifest["counts"]["split_queries"] == 8  # two of the ten claims carved out for validation
+    assert "triplet rows from 8 anchors" in result.output
+    again = run(*args)
+    assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_build_pairs_bad_option_is_one_line(scifact_dir, tmp_path):
+    result = run("build-pairs", scifact_dir, "--out", tmp_path / "p", "--range-min", 50, "--range-max", 10)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output.strip() == "Error: range_min (50) must be smaller than range_max (10)"
+    assert not (tmp_path / "p").exists()

@@ -29,14 +29,17 @@ def cli(verbose: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s", level=logging.DEBUG if verbose else logging.WARNING
     )
     logging.getLogger("negmine").setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("bm25s").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def _register() -> None:
+    from negmine.cli.build_pairs import build_pairs_command
     from negmine.cli.env import env
     from negmine.cli.eval import eval_command
 
     cli.add_command(env)
     cli.add_command(eval_command)
+    cli.add_command(build_pairs_command)
 
 
 _register()

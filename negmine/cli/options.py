@@ -8,12 +8,21 @@ from negmine.data.sources import DEFAULT_SEED, DEFAULT_VALIDATION_FRACTION, SPLI
 
 
 def data_options(func):
-    """``--dataset``, ``--split``, ``--data-dir``, ``--validation-fraction``, ``--seed``."""
+    """``--dataset``, ``--split``, and :func:`data_location_options`."""
     options = [
         click.option("--dataset", default="scifact", show_default=True,
                      help="A data set name under the data root, or a folder (SciFact release or BEIR layout)."),
         click.option("--split", type=click.Choice(SPLITS), default="validation", show_default=True,
                      help="validation is carved from train; dev/test are SciFact's held-out labelled claims."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return data_location_options(func)
+
+
+def data_location_options(func):
+    """``--data-dir``, ``--validation-fraction``, ``--seed``."""
+    options = [
         click.option("--data-dir", type=click.Path(file_okay=False), default=None,
                      help="The data root (default: $NEGMINE_DATA, else ./data)."),
         click.option("--validation-fraction", type=click.FloatRange(0, 1, max_open=True),

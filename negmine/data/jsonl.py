@@ -9,18 +9,9 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from negmine.errors import DataError
+from negmine.errors import DataError, describe_validation_error
 
 RecordT = TypeVar("RecordT", bound=BaseModel)
-
-
-def describe_validation_error(error: ValidationError) -> str:
-    """The first problem of a pydantic error as ``field 'a.b': message`` (``missing field 'a'`` when absent)."""
-    first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"])
-    if first["type"] == "missing":
-        return f"missing field '{field}'"
-    return f"field '{field}': {first['msg']}"
 
 
 def iter_jsonl(path: str | Path, schema: type[RecordT]) -> Iterator[tuple[int, RecordT]]:

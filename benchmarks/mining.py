@@ -1,0 +1,154 @@
+"""Static mining at scale: negmine (exact and IVF) against the bare FAISS search and sentence-transformers'
+``mine_hard_negatives``, on seeded synthetic data where every query has a known positive near it.
+
+    python benchmarks/mining.py --docs 1000000 --queries 10000 --dim 384 --json results/bench-mining.json
+
+Reports, as a table and JSON: ``faiss_search_s`` (the bare exact search the miner needs, k = range_max +
+positives), ``negmine_exact_s`` (index + search + filters + sampling, embeddings given), ``negmine_ivf_s`` and
+``ivf_overlap`` (IVF, training included; share of negatives identical to exact mode), ``st_s``, ``st_encode_s``
+and ``st_overlap`` (``mine_hard_negatives`` through a StaticEmbedding model; its encoding measured separately on the
+same texts; share of its negatives identical to negmine's exact mode in top mode), peak memory of each, the
+embedding matrix's size, and the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+from negmine.mining.static import MiningParams, mine_negatives
+from negmine.outputs import markdown_table
+from negmine.search.faiss import FaissSearcher
+from negmine.synthetic import synthetic_retrieval
+
+
+class PeakMemory:
+    """Peak resident memory above the level at entry, sampled every 5 ms (sees FAISS's C++ allocations too)."""
+
+    def __enter__(self):
+        self.process = psutil.Process()
+        self.base = self.process.memory_info().rss
+        self.peak = self.base
+        self.running = True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def _sample(self):
+        while self.running:
+            self.peak = max(self.peak, self.process.memory_info().rss)
+            time.sleep(0.005)
+
+    def __exit__(self, *exc):
+        self.running = False
+        self.thread.join()
+        self.peak = max(self.peak, self.process.memory_info().rss)
+        self.mb = (self.peak - self.base) / 2**20
+
+
+def overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean share of the negatives in a row of ``a`` that are also in the same row of ``b``."""
+    shares = []
+    for x, y in zip(a, b, strict=True):
+        mine, theirs = set(x[x >= 0].tolist()), set(y[y >= 0].tolist())
+        shares.append(len(mine & theirs) / max(1, len(mine)))
+    return float(np.mean(shares))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=1_000)
+    parser.add_argument("--dim", type=int, default=384)
+    parser.add_argument("--range-min", type=int, default=10)
+    parser.add_argument("--range-max", type=int, default=100)
+    parser.add_argument("--relative-margin", type=float, default=0.05)
+    parser.add_argument("--num-negatives", type=int, default=3)
+    parser.add_argument("--nlist", type=int, default=None, help="IVF cells (default: sqrt(docs) / 2).")
+    parser.add_argument("--nprobe", type=int, default=8)
+    parser.add_argument("--skip-st", action="store_true", help="Leave out sentence-transformers.")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args()
+
+    data = synthetic_retrieval(args.docs, args.queries, dim=args.dim, seed=args.seed)
+    model = data.model
+    result: dict = {"docs": args.docs, "queries": args.queries, "dim": args.dim}
+
+    start = time.perf_counter()
+    docs = model.encode_document(data.documents, batch_size=4096, normalize_embeddings=True, convert_to_numpy=True)
+    queries = model.encode_query(data.queries, batch_size=4096, normalize_embeddings=True, convert_to_numpy=True)
+    result["st_encode_s"] = time.perf_counter() - start
+    result["embeddings_mb"] = docs.nbytes / 2**20
+    params = MiningParams(range_min=args.range_min, range_max=args.range_max, relative_margin=args.relative_margin,
+                          num_negatives=args.num_negatives, sampling_strategy="top")  # fmt: skip
+    k = args.range_max + 1  # one positive per query
+
+    import faiss
+
+    start = time.perf_counter()
+    faiss.knn(queries, docs, k, metric=faiss.METRIC_INNER_PRODUCT)
+    result["faiss_search_s"] = time.perf_counter() - start
+
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        found = FaissSearcher(docs, use_gpu=False).search(queries, k)
+        exact = mine_negatives(queries, docs, data.positives, {"dense": found}, params)
+        result["negmine_exact_s"] = time.perf_counter() - start
+    result["negmine_peak_mb"] = memory.mb
+    result["exact_short_queries"] = exact.report["short_queries"]
+
+    nlist = args.nlist or max(16, int(math.sqrt(args.docs) / 2))
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        ivf = FaissSearcher(docs, f"IVF{nlist},Flat", nprobe=args.nprobe, use_gpu=False, seed=args.seed)
+        approx = mine_negatives(queries, docs, data.positives, {"dense": ivf.search(queries, k)}, params,
+                                rescore=["dense"])  # fmt: skip
+        result["negmine_ivf_s"] = time.perf_counter() - start
+    del ivf
+    result["ivf_peak_mb"] = memory.mb
+    result["ivf_index"] = f"IVF{nlist},Flat nprobe={args.nprobe}"
+    result["ivf_overlap"] = overlap(approx.indices, exact.indices)
+
+    if not args.skip_st:
+        from datasets import Dataset
+        from sentence_transformers.util import mine_hard_negatives
+
+        pairs = Dataset.from_dict({"anchor": data.queries, "positive": [data.documents[p[0]] for p in data.positives]})
+        with PeakMemory() as memory:
+            start = time.perf_counter()
+            st_pairs = mine_hard_negatives(
+                pairs, model, corpus=data.documents, range_min=args.range_min, range_max=args.range_max,
+                relative_margin=args.relative_margin, num_negatives=args.num_negatives, sampling_strategy="top",
+                output_format="n-tuple", use_faiss=True, batch_size=4096, verbose=False,
+            )  # fmt: skip
+            result["st_s"] = time.perf_counter() - start
+        result["st_peak_mb"] = memory.mb
+        doc_index = {text: i for i, text in enumerate(data.documents)}
+        by_anchor = {row["anchor"]: [doc_index[row[f"negative_{i + 1}"]] for i in range(args.num_negatives)]
+                     for row in st_pairs}  # fmt: skip
+        st_indices = np.array([by_anchor.get(q, [-1] * args.num_negatives) for q in data.queries])
+        result["st_overlap"] = overlap(exact.indices, st_indices)
+        result["st_net_of_encoding_s"] = result["st_s"] - result["st_encode_s"]
+        result["exact_vs_st_net"] = result["negmine_exact_s"] / result["st_net_of_encoding_s"]
+
+    result["exact_vs_faiss"] = result["negmine_exact_s"] / result["faiss_search_s"]
+    result["exact_vs_ivf_speedup"] = result["negmine_exact_s"] / result["negmine_ivf_s"]
+    result["peak_vs_embeddings"] = result["negmine_peak_mb"] / result["embeddings_mb"]
+    result = {key: round(value, 4) if isinstance(value, float) else value for key, value in result.items()}
+    rows = [{"metric": key, "value": value} for key, value in result.items()]
+    print(markdown_table(rows, ["metric", "value"]))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""``negmine build-pairs DATASET --out DIR``: training pairs with mined negatives, as a datasets.Dataset."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from pydantic import ValidationError
+
+from negmine.cli.options import data_location_options
+from negmine.errors import NegmineError, describe_validation_error
+
+
+class OptionalFloat(click.ParamType):
+    """A float, or ``none`` to turn the option off."""
+
+    name = "float|none"
+
+    def convert(self, value, param, ctx):
+        if value is None or (isinstance(value, str) and value.lower() == "none"):
+            return None
+        try:
+            return float(value)
+        except ValueError:
+            self.fail(f"{value!r} is neither a number nor 'none'", param, ctx)
+
+
+def _validated(model_cls, values: dict):
+    try:
+        return model_cls(**values)
+    except ValidationError as error:
+        raise NegmineError(describe_validation_error(error)) from None
+
+
+@click.command("build-pairs")
+@click.argument("dataset")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--split", type=click.Choice(["train", "validation", "dev", "test"]), default="train", show_default=True)
+@data_location_options
+@click.option("--model", default="all-MiniLM-L6-v2", show_default=True, help="Model that embeds for dense mining.")
+@click.option("--max-seq-length", type=int, default=None)
+@click.option("--batch-size", type=int, default=64, show_default=True)
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Embedding cache folder.")
+@click.option("--task", type=click.Choice(["retrieval", "verification"]), default="retrieval", show_default=True)
+@click.option("--searchers", default="dense,lexical", show_default=True, help="Comma-separated: dense, lexical.")
+@click.option("--index-factory", default="Flat", show_default=True, help="FAISS factory string (Flat = exact).")
+@click.option("--nprobe", type=int, default=None)
+@click.option("--ef-search", type=int, default=None)
+@click.option("--gpu/--no-gpu", "use_gpu", default=None, help="FAISS on the GPU (default: when available).")
+@click.option("--range-min", type=int, default=10, show_default=True)
+@click.option("--range-max", type=int, default=100, show_default=True)
+@click.option("--absolute-margin", type=float, default=None)
+@click.option("--relative-margin", type=OptionalFloat(), default="0.05", show_default=True, help="A number or none.")
+@click.option("--max-score", type=float, default=None)
+@click.option("--min-score", type=float, default=None)
+@click.option("--sampling-strategy", type=click.Choice(["top", "random", "semi-hard", "simans"]), default="top",
+              show_default=True)  # fmt: skip
+@click.option("--num-negatives", type=int, default=3, show_default=True)
+@click.option("--output-format", type=click.Choice(["triplet", "n-tuple", "labeled-pair", "labeled-list"]),
+              default="triplet", show_default=True)  # fmt: skip
+@click.option("--weighting", type=click.Choice(["none", "label", "rationale"]), default="none", show_default=True)
+@click.option("--rationale-passages", is_flag=True, help="Positives with rationales shown as those sentences.")
+@click.option("--topic-negatives", type=int, default=0, show_default=True)
+@click.option("--corpus-pairs", default="", help="Comma-separated: title, ict (off by default).")
+@click.option("--min-words", type=int, default=10, show_default=True, help="Shorter abstracts are never negatives.")
+@click.option("--no-noise-filter", is_flag=True)
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out folder.")
+def build_pairs_command(dataset, out, split, data_dir, validation_fraction, seed, model, max_seq_length, batch_size,
+                        cache_dir, task, searchers, index_factory, nprobe, ef_search, use_gpu, range_min, range_max,
+                        absolute_margin, relative_margin, max_score, min_score, sampling_strategy, num_negatives,
+                        output_format, weighting, rationale_passages, topic_negatives, corpus_pairs, min_words,
+                        no_noise_filter, overwrite) -> None:  # fmt: skip
+    """Build training pairs for DATASET (a name under the data root, e.g. scifact, or a BEIR folder)."""
+    from negmine.mining.static import MiningParams
+    from negmine.outputs import check_writable
+    from negmine.pairs.build import PairsConfig, build_pairs
+
+    check_writable(out, overwrite)
+    mining = _validated(MiningParams, dict(
+        range_min=range_min, range_max=range_max, absolute_margin=absolute_margin,
+        relative_margin=relative_margin, max_score=max_score, min_score=min_score,
+        sampling_strategy=sampling_strategy, num_negatives=num_negatives, seed=seed,
+    ))  # fmt: skip
+    config = _validated(PairsConfig, dict(
+        dataset=dataset, split=split, data_dir=data_dir, validation_fraction=validation_fraction, seed=seed,
+        model=model, max_seq_length=max_seq_length, batch_size=batch_size, cache_dir=cache_dir, task=task,
+        searchers=[s.strip() for s in searchers.split(",") if s.strip()], index_factory=index_factory,
+        nprobe=nprobe, ef_search=ef_search, use_gpu=use_gpu, mining=mining, output_format=output_format,
+        weighting=weighting, rationale_passages=rationale_passages, topic_negatives=topic_negatives,
+        corpus_pairs=[s.strip() for s in corpus_pairs.split(",") if s.strip()], noise_filter=not no_noise_filter,
+        min_words=min_words,
+    ))  # fmt: skip
+    start = time.perf_counter()
+    dataset, manifest = build_pairs(config, out, overwrite=overwrite)
+    counts = manifest["counts"]
+    click.echo(
+        f"wrote {out}: {counts['rows']} {output_format} rows from {counts['anchors']} anchors, "
+        f"{counts['negatives']} negatives {counts['negatives_by_source']}, "
+        f"{manifest['mining']['short_queries']} anchors short of negatives ({time.perf_counter() - start:.1f} s)"
+    )

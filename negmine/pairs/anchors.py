@@ -1,0 +1,148 @@
+"""Training anchors: a query text with its positives and its explicitly labelled negatives.
+
+For SciFact the task decides what counts as positive: ``retrieval`` (every cited document, as in BEIR) or
+``verification`` (SUPPORT documents are positives; CONTRADICT and NOINFO documents become labelled negatives).
+Any BEIR data set gives retrieval anchors from its qrels. Corpus pairs (title -> abstract, and the inverse cloze
+task: one sentence -> the rest of its abstract) work for any corpus, with or without labels.
+
+References:
+    Wadden et al., "Fact or Fiction: Verifying Scientific Claims", EMNLP 2020;
+    Lee, Chang and Toutanova, "Latent Retrieval for Weakly Supervised Open Domain Question Answering", ACL 2019 (ICT).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from negmine.data.retrieval import RetrievalData
+from negmine.data.scifact import CONTRADICT, NOINFO, SUPPORT, SciFactRelease
+
+TASKS = ("retrieval", "verification")
+WEIGHTINGS = ("none", "label", "rationale")
+LABEL_WEIGHTS = {SUPPORT: 1.0, CONTRADICT: 1.0, NOINFO: 0.5}
+
+
+@dataclass
+class Positive:
+    """A positive document of an anchor; ``text`` is what the training pair shows (abstract or rationale)."""
+
+    doc: int
+    text: str
+    relation: str | None = None
+    weight: float = 1.0
+
+
+@dataclass
+class Anchor:
+    """One training query: its text, positives, labelled negatives ``(doc, relation)``, and its kind."""
+
+    query_id: str
+    text: str
+    positives: list[Positive]
+    label_negatives: list[tuple[int, str]] = field(default_factory=list)
+    pair_type: str = "query"
+
+    @property
+    def known_docs(self) -> list[int]:
+        """Every document the labels speak of: never a mined negative."""
+        return [p.doc for p in self.positives] + [doc for doc, _ in self.label_negatives]
+
+
+def _weight(weighting: str, relation: str | None, rationale_share: float) -> float:
+    if weighting == "label" and relation is not None:
+        return LABEL_WEIGHTS[relation]
+    if weighting == "rationale":
+        return 0.5 + 0.5 * rationale_share
+    return 1.0
+
+
+def claim_anchors(
+    data: RetrievalData,
+    doc_ids: list[str],
+    release: SciFactRelease | None = None,
+    task: str = "retrieval",
+    weighting: str = "none",
+    rationale_passages: bool = False,
+) -> tuple[list[Anchor], dict[str, int]]:
+    """Anchors for the queries of ``data`` (the labelled SciFact view when ``release`` is given).
+
+    Args:
+        data: the split (its queries and qrels decide which claims are used).
+        doc_ids: corpus ids in index order (``list(data.corpus)``).
+        release: the SciFact release for labels and rationales; None for a plain BEIR data set.
+        task: ``retrieval`` or ``verification`` (needs ``release``).
+        weighting: ``none`` (1.0), ``label`` (SUPPORT/CONTRADICT 1.0, NOINFO 0.5) or ``rationale``
+            (0.5 + 0.5 x the share of the abstract's sentences that are rationale sentences).
+        rationale_passages: show a positive with rationales as its rationale sentences instead of the abstract.
+
+    Returns:
+        ``(anchors, counts)``; counts say how many queries had no positive for the task and were skipped.
+
+    Example:
+        >>> anchors, counts = claim_anchors(data, list(data.corpus), release, task="verification")  # doctest: +SKIP
+    """
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    if task == "verification" and release is None:
+        from negmine.errors import NegmineError
+
+        raise NegmineError("task 'verification' needs the SciFact release (SUPPORT / CONTRADICT labels)")
+    index = {doc: i for i, doc in enumerate(doc_ids)}
+    texts = data.document_texts(doc_ids)
+    claims = {}
+    if release is not None:
+        for split_claims in release.claims.values():
+            claims.update({str(c.id): c for c in split_claims.values()})
+    anchors, skipped = [], 0
+    for qid, relevant in data.relevant_docs().items():
+        claim = claims.get(qid)
+        positives, negatives = [], []
+        for doc in sorted(relevant, key=index.__getitem__):
+            evidence = claim.evidence.get(int(doc)) if claim is not None and doc.isdigit() else None
+            relation = evidence.label if evidence is not None else None
+            rationale = sorted({s for r in evidence.rationales for s in r}) if evidence is not None else []
+            if task == "verification" and relation != SUPPORT:
+                negatives.append((index[doc], relation or NOINFO))
+                continue
+            sentences = release.corpus[int(doc)].sentences if evidence is not None else ()
+            share = len(rationale) / len(sentences) if sentences else 0.0
+            text = " ".join(sentences[s] for s in rationale) if rationale_passages and rationale else texts[index[doc]]
+            positives.append(Positive(index[doc], text, relation, _weight(weighting, relation, share)))
+        if not positives:
+            skipped += 1
+            continue
+        anchors.append(Anchor(qid, data.queries[qid], positives, negatives, pair_type="claim" if claim else "query"))
+    return anchors, {"anchors": len(anchors), "skipped_without_positive": skipped}
+
+
+def corpus_anchors(data: RetrievalData, doc_ids: list[str], kinds: tuple[str, ...], seed: int) -> list[Anchor]:
+    """Self-supervised anchors from the corpus: ``title`` (title -> abstract) and ``ict`` (a random sentence ->
+    the rest of its abstract; needs at least two sentences). Positives and their negatives are shown without
+    titles, so a title is never a shortcut.
+
+    Example:
+        >>> [a.pair_type for a in corpus_anchors(data, ids, ("title",), seed=0)][:1]  # doctest: +SKIP
+        ['title']
+    """
+    anchors = []
+    rng = np.random.default_rng(seed)
+    for i, doc in enumerate(doc_ids):
+        title, text = data.corpus[doc]["title"], data.corpus[doc]["text"]
+        if "title" in kinds and title and text:
+            anchors.append(Anchor(f"title:{doc}", title, [Positive(i, text)], pair_type="title"))
+        if "ict" in kinds:
+            sentences = split_sentences(text)
+            if len(sentences) >= 2:
+                pick = int(rng.integers(len(sentences)))
+                rest = " ".join(s for j, s in enumerate(sentences) if j != pick)
+                anchors.append(Anchor(f"ict:{doc}", sentences[pick], [Positive(i, rest)], pair_type="ict"))
+    return anchors
+
+
+def split_sentences(text: str) -> list[str]:
+    """A light sentence split on ``. `` / ``? `` / ``! `` boundaries (SciFact abstracts come pre-split)."""
+    import re
+
+    return [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s]

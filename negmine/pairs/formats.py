@@ -1,0 +1,172 @@
+"""Turning anchors and their negatives into a ``datasets.Dataset`` in the formats sentence-transformers losses take.
+
+| format | text columns (what a loss reads) | one row per |
+| --- | --- | --- |
+| ``triplet`` | anchor, positive, negative | (anchor, positive, negative) |
+| ``n-tuple`` | anchor, positive, negative_1 .. negative_k | (anchor, positive) with at least k negatives |
+| ``labeled-pair`` | anchor, document, label (1 / 0) | (anchor, document) |
+| ``labeled-list`` | anchor, documents, labels | anchor |
+
+The other columns say where each example comes from: ids, ``negative_source`` (dense / lexical / label / topic /
+synthetic), dense scores, the SciFact relation, a ``weight`` and the ``pair_type`` (claim, query, title, ict).
+:func:`training_view` keeps only what a loss reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from negmine.pairs.anchors import Anchor
+
+FORMATS = ("triplet", "n-tuple", "labeled-pair", "labeled-list")
+
+
+@dataclass
+class Negative:
+    """One negative of an anchor: a document index, who proposed it, its dense score, its SciFact relation."""
+
+    doc: int
+    source: str
+    score: float
+    relation: str | None = None
+
+
+def build_rows(
+    anchors: list[Anchor],
+    negatives: list[list[Negative]],
+    positive_scores: list[list[float]],
+    doc_ids: list[str],
+    doc_text: Callable[[int, str], str],
+    output_format: str,
+    num_negatives: int,
+) -> tuple[dict[str, list], int]:
+    """Columns of the pairs dataset, and how many (anchor, positive) rows were dropped for too few negatives.
+
+    Args:
+        anchors: the anchors.
+        negatives: the negatives of each anchor, in the order they should appear.
+        positive_scores: the dense score of each anchor's positives.
+        doc_ids: corpus ids in index order.
+        doc_text: ``(doc index, pair_type) -> text`` shown for a negative.
+        output_format: one of :data:`FORMATS`.
+        num_negatives: ``k`` of the ``n-tuple`` format.
+
+    Returns:
+        ``(columns, dropped)``.
+    """
+    if output_format not in FORMATS:
+        raise ValueError(f"output_format must be one of {FORMATS}, got {output_format!r}")
+    rows: list[dict] = []
+    dropped = 0
+    for anchor, negs, pos_scores in zip(anchors, negatives, positive_scores, strict=True):
+        base = {"query_id": anchor.query_id, "pair_type": anchor.pair_type}
+        if output_format == "labeled-list":
+            documents = [p.text for p in anchor.positives] + [doc_text(n.doc, anchor.pair_type) for n in negs]
+            rows.append(
+                {
+                    "anchor": anchor.text,
+                    "documents": documents,
+                    "labels": [1] * len(anchor.positives) + [0] * len(negs),
+                    **base,
+                    "doc_ids": [doc_ids[p.doc] for p in anchor.positives] + [doc_ids[n.doc] for n in negs],
+                    "sources": ["positive"] * len(anchor.positives) + [n.source for n in negs],
+                    "scores": list(pos_scores) + [n.score for n in negs],
+                    "weights": [p.weight for p in anchor.positives] + [1.0] * len(negs),
+                }
+            )
+            continue
+        for positive, pos_score in zip(anchor.positives, pos_scores, strict=True):
+            if output_format == "labeled-pair":
+                rows.append(_labeled(anchor.text, positive.text, 1, base, doc_ids[positive.doc], "positive",
+                                     positive.relation, pos_score, positive.weight))  # fmt: skip
+                continue
+            common = {
+                **base,
+                "positive_id": doc_ids[positive.doc],
+                "positive_relation": positive.relation or "",
+                "positive_score": pos_score,
+                "weight": positive.weight,
+            }
+            if output_format == "triplet":
+                for neg in negs:
+                    rows.append(
+                        {
+                            "anchor": anchor.text,
+                            "positive": positive.text,
+                            "negative": doc_text(neg.doc, anchor.pair_type),
+                            **common,
+                            "negative_id": doc_ids[neg.doc],
+                            "negative_source": neg.source,
+                            "negative_relation": neg.relation or "",
+                            "negative_score": neg.score,
+                        }
+                    )
+            elif len(negs) < num_negatives:
+                dropped += 1
+            else:
+                chosen = negs[:num_negatives]
+                texts = {f"negative_{i + 1}": doc_text(n.doc, anchor.pair_type) for i, n in enumerate(chosen)}
+                rows.append(
+                    {
+                        "anchor": anchor.text,
+                        "positive": positive.text,
+                        **texts,
+                        **common,
+                        "negative_ids": [doc_ids[n.doc] for n in chosen],
+                        "negative_sources": [n.source for n in chosen],
+                        "negative_scores": [n.score for n in chosen],
+                    }
+                )
+        if output_format == "labeled-pair":
+            for neg in negs:
+                rows.append(_labeled(anchor.text, doc_text(neg.doc, anchor.pair_type), 0, base, doc_ids[neg.doc],
+                                     neg.source, neg.relation, neg.score, 1.0))  # fmt: skip
+    names = list(rows[0]) if rows else empty_columns(output_format, num_negatives)
+    return {key: [row[key] for row in rows] for key in names}, dropped
+
+
+def empty_columns(output_format: str, num_negatives: int) -> list[str]:
+    """The column names of a format, for a dataset without rows (so that its schema is still the right one)."""
+    common = ["query_id", "pair_type", "positive_id", "positive_relation", "positive_score", "weight"]
+    if output_format == "triplet":
+        return ["anchor", "positive", "negative", *common, "negative_id", "negative_source", "negative_relation",
+                "negative_score"]  # fmt: skip
+    if output_format == "n-tuple":
+        negatives = [f"negative_{i + 1}" for i in range(num_negatives)]
+        return ["anchor", "positive", *negatives, *common, "negative_ids", "negative_sources", "negative_scores"]
+    if output_format == "labeled-pair":
+        return ["anchor", "document", "label", "query_id", "pair_type", "doc_id", "source", "relation", "score",
+                "weight"]  # fmt: skip
+    return ["anchor", "documents", "labels", "query_id", "pair_type", "doc_ids", "sources", "scores", "weights"]
+
+
+def _labeled(anchor, text, label, base, doc_id, source, relation, score, weight) -> dict:
+    return {"anchor": anchor, "document": text, "label": label, **base, "doc_id": doc_id, "source": source,
+            "relation": relation or "", "score": score, "weight": weight}  # fmt: skip
+
+
+def training_columns(column_names: list[str], output_format: str) -> list[str]:
+    """The columns a sentence-transformers loss reads, in order, for a pairs dataset of ``output_format``.
+
+    Example:
+        >>> training_columns(["anchor", "positive", "negative_1", "negative_2", "query_id"], "n-tuple")
+        ['anchor', 'positive', 'negative_1', 'negative_2']
+    """
+    if output_format == "triplet":
+        return ["anchor", "positive", "negative"]
+    if output_format == "n-tuple":
+        negatives = sorted((c for c in column_names if c.startswith("negative_") and c[9:].isdigit()),
+                           key=lambda c: int(c[9:]))  # fmt: skip
+        return ["anchor", "positive", *negatives]
+    if output_format == "labeled-pair":
+        return ["anchor", "document", "label"]
+    if output_format == "labeled-list":
+        return ["anchor", "documents", "labels"]
+    raise ValueError(f"output_format must be one of {FORMATS}, got {output_format!r}")
+
+
+def training_view(dataset, output_format: str):
+    """The pairs dataset with only the columns a loss reads (sentence-transformers treats every other column as
+    an input), e.g. ``SentenceTransformerTrainer(train_dataset=training_view(pairs, "triplet"), ...)``."""
+    return dataset.select_columns(training_columns(dataset.column_names, output_format))
