@@ -14,14 +14,14 @@ embedding matrix's size, and the ratios.
 from __future__ import annotations
 
 import argparse
+import ctypes
+import gc
 import json
 import math
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
-import psutil
 
 from negmine.mining.static import MiningParams, mine_negatives
 from negmine.outputs import markdown_table
@@ -30,27 +30,27 @@ from negmine.synthetic import synthetic_retrieval
 
 
 class PeakMemory:
-    """Peak resident memory above the level at entry, sampled every 5 ms (sees FAISS's C++ allocations too)."""
+    """Peak resident memory of this process above its level at entry (Linux: VmHWM after resetting it through
+    /proc/self/clear_refs, freed heap returned to the OS first, so FAISS's C++ allocations count and reused
+    memory does not hide).
+    """
 
     def __enter__(self):
-        self.process = psutil.Process()
-        self.base = self.process.memory_info().rss
-        self.peak = self.base
-        self.running = True
-        self.thread = threading.Thread(target=self._sample, daemon=True)
-        self.thread.start()
+        gc.collect()
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        Path("/proc/self/clear_refs").write_text("5")
+        self.base = self._status("VmRSS")
         return self
 
-    def _sample(self):
-        while self.running:
-            self.peak = max(self.peak, self.process.memory_info().rss)
-            time.sleep(0.005)
+    @staticmethod
+    def _status(field: str) -> int:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError(f"{field} not in /proc/self/status")
 
     def __exit__(self, *exc):
-        self.running = False
-        self.thread.join()
-        self.peak = max(self.peak, self.process.memory_info().rss)
-        self.mb = (self.peak - self.base) / 2**20
+        self.mb = (self._status("VmHWM") - self.base) / 2**20
 
 
 def overlap(a: np.ndarray, b: np.ndarray) -> float:
@@ -71,16 +71,23 @@ def main() -> None:
     parser.add_argument("--range-max", type=int, default=100)
     parser.add_argument("--relative-margin", type=float, default=0.05)
     parser.add_argument("--num-negatives", type=int, default=3)
-    parser.add_argument("--nlist", type=int, default=None, help="IVF cells (default: sqrt(docs) / 2).")
-    parser.add_argument("--nprobe", type=int, default=8)
+    parser.add_argument("--ivf-factory", default="IVF{nlist},SQ8", help="FAISS factory string of the IVF mode.")
+    parser.add_argument("--nlist", type=int, default=None, help="IVF cells (default: sqrt(docs)).")
+    parser.add_argument("--nprobe", type=int, default=6)
     parser.add_argument("--skip-st", action="store_true", help="Leave out sentence-transformers.")
+    parser.add_argument("--topic-vocab", type=int, default=20, help="Words per topic: smaller, tighter clusters.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
 
-    data = synthetic_retrieval(args.docs, args.queries, dim=args.dim, seed=args.seed)
+    data = synthetic_retrieval(args.docs, args.queries, dim=args.dim, topic_vocab=args.topic_vocab, seed=args.seed)
     model = data.model
-    result: dict = {"docs": args.docs, "queries": args.queries, "dim": args.dim}
+    from threadpoolctl import threadpool_info
+
+    blas = sorted(
+        {f"{i.get('version')}:{i.get('architecture')}" for i in threadpool_info() if i["internal_api"] == "openblas"}
+    )
+    result: dict = {"docs": args.docs, "queries": args.queries, "dim": args.dim, "openblas": " ".join(blas)}
 
     start = time.perf_counter()
     docs = model.encode_document(data.documents, batch_size=4096, normalize_embeddings=True, convert_to_numpy=True)
@@ -105,16 +112,19 @@ def main() -> None:
     result["negmine_peak_mb"] = memory.mb
     result["exact_short_queries"] = exact.report["short_queries"]
 
-    nlist = args.nlist or max(16, int(math.sqrt(args.docs) / 2))
+    nlist = args.nlist or max(16, int(math.sqrt(args.docs)))
+    factory = args.ivf_factory.format(nlist=nlist)
     with PeakMemory() as memory:
         start = time.perf_counter()
-        ivf = FaissSearcher(docs, f"IVF{nlist},Flat", nprobe=args.nprobe, use_gpu=False, seed=args.seed)
-        approx = mine_negatives(queries, docs, data.positives, {"dense": ivf.search(queries, k)}, params,
-                                rescore=["dense"])  # fmt: skip
+        ivf = FaissSearcher(docs, factory, nprobe=args.nprobe, use_gpu=False, seed=args.seed)
+        rescore = [] if ivf.exact_scores else ["dense"]
+        approx = mine_negatives(
+            queries, docs, data.positives, {"dense": ivf.search(queries, k)}, params, rescore=rescore
+        )
         result["negmine_ivf_s"] = time.perf_counter() - start
     del ivf
     result["ivf_peak_mb"] = memory.mb
-    result["ivf_index"] = f"IVF{nlist},Flat nprobe={args.nprobe}"
+    result["ivf_index"] = f"{factory} nprobe={args.nprobe}"
     result["ivf_overlap"] = overlap(approx.indices, exact.indices)
 
     if not args.skip_st:

@@ -53,6 +53,13 @@ def environment_report() -> dict:
         }
     except ImportError:
         report["faiss"] = None
+    from threadpoolctl import threadpool_info
+
+    report["blas"] = [
+        f"{info.get('internal_api')} {info.get('version')} {info.get('architecture', '')} "
+        f"threads={info.get('num_threads')} ({info.get('filepath', '').rsplit('/', 1)[-1]})"
+        for info in threadpool_info()
+    ]
     packaged = packaged_base_model()
     report["base_model"] = str(packaged) if packaged else None
     return report

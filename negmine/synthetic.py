@@ -50,7 +50,7 @@ def synthetic_retrieval(
     words: int = 8,
     keep: int = 6,
     topics: int | None = None,
-    topic_vocab: int = 200,
+    topic_vocab: int = 40,
     seed: int = 0,
 ) -> SyntheticRetrieval:
     """Documents of ``words`` words drawn from one topic's vocabulary (so that embeddings cluster, as real ones

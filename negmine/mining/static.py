@@ -98,7 +98,7 @@ def pair_scores(queries: np.ndarray, docs: np.ndarray, indices: np.ndarray, chun
     for start in range(0, len(indices), chunk):
         idx = indices[start : start + chunk]
         gathered = docs[np.clip(idx, 0, None)]
-        block = np.einsum("qd,qkd->qk", queries[start : start + chunk], gathered)
+        block = np.matmul(gathered, queries[start : start + chunk, :, None])[:, :, 0]
         scores[start : start + chunk] = np.where(idx >= 0, block, np.nan)
     return scores
 

@@ -94,14 +94,17 @@ def lexical_candidates(texts: list[str], queries: list[str], k: int) -> SearchRe
 
 
 def topic_candidates(anchors: list[Anchor], anchor_embeddings: np.ndarray, neighbours: int) -> SearchResults:
-    """Documents cited by the ``neighbours`` nearest other claims (by claim embedding), padded with -1."""
+    """Documents cited by the ``neighbours`` nearest other claims (by claim embedding), padded with -1; corpus
+    anchors (title, ict) neither get nor give topic candidates."""
     from negmine.search.faiss import FaissSearcher
 
-    _, nearest = FaissSearcher(anchor_embeddings, use_gpu=False).search(anchor_embeddings, neighbours + 1)
-    rows = []
-    for a, row in enumerate(nearest.tolist()):
-        docs = dict.fromkeys(doc for b in row if b != a for doc in anchors[b].known_docs)
-        rows.append(list(docs))
+    claims = np.array([i for i, a in enumerate(anchors) if a.pair_type in ("claim", "query")], dtype=np.int64)
+    rows: list[list[int]] = [[] for _ in anchors]
+    if len(claims) > 1:
+        vectors = anchor_embeddings[claims]
+        _, nearest = FaissSearcher(vectors, use_gpu=False).search(vectors, neighbours + 1)
+        for a, row in zip(claims.tolist(), claims[nearest].tolist(), strict=True):
+            rows[a] = list(dict.fromkeys(doc for b in row if b != a for doc in anchors[b].known_docs))
     width = max((len(r) for r in rows), default=1) or 1
     indices = np.full((len(rows), width), -1, dtype=np.int64)
     for a, docs in enumerate(rows):
@@ -172,7 +175,7 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
         candidates["dense"] = searcher.search(anchor_embeddings, k)
     if "lexical" in config.searchers:
         candidates["lexical"] = lexical_candidates(doc_texts, [a.text for a in anchors], k)
-    rescore = ["lexical"] + (["dense"] if config.index_factory.strip().lower() != "flat" else [])
+    rescore = ["lexical"] + (["dense"] if "dense" in candidates and not searcher.exact_scores else [])
     mined = mine_negatives(anchor_embeddings, doc_embeddings, known, candidates, params, rescore=rescore,
                            excluded=excluded, show_progress_bar=show_progress_bar)  # fmt: skip
     topic = None

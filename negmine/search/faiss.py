@@ -49,7 +49,7 @@ class FaissSearcher:
         nprobe: IVF cells visited per query (IVF indexes).
         ef_search: HNSW search depth (HNSW indexes).
         use_gpu: None picks the GPU when faiss-gpu sees one; True requires it; False stays on the CPU.
-        train_size: vectors used to train an index that needs training (default: all, at most 256 per IVF cell).
+        train_size: vectors used to train an index that needs training (default: 64 per IVF cell, at most all).
         seed: seed for the training sample and k-means.
         batch_size: queries per search call (the progress bar advances per call).
         show_progress_bar: progress bars.
@@ -86,6 +86,8 @@ class FaissSearcher:
             raise NegmineError("use_gpu=True but FAISS sees no GPU (install faiss-gpu and check CUDA)")
         self.use_gpu = bool(gpus) if use_gpu is None else use_gpu
         self.index = None
+        # compressed codes (PQ, SQ ...) give approximate scores; Flat storage gives exact inner products
+        self.exact_scores = not any(code in index_factory.upper() for code in ("PQ", "SQ", "LSH", "RQ", "LSQ"))
         self._gpu_resources = None
         if self.use_gpu:
             self._gpu_resources = faiss.StandardGpuResources()
@@ -107,7 +109,7 @@ class FaissSearcher:
             ivf = faiss.try_extract_index_ivf(index)
             if ivf is not None:
                 ivf.cp.seed = seed
-            limit = train_size or (256 * ivf.nlist if ivf is not None else self.n_documents)
+            limit = train_size or (64 * ivf.nlist if ivf is not None else self.n_documents)
             rng = np.random.default_rng(seed)
             sample = self.embeddings
             if limit < self.n_documents:
