@@ -26,7 +26,9 @@ def describe_validation_error(error) -> str:
         missing field 'id'
     """
     first = error.errors()[0]
-    field = ".".join(str(part) for part in first["loc"])
+    # a union's branch shows up in the path as its class name (``pairs.PairsConfig.mining``): leave it out
+    parts = [str(p) for p in first["loc"] if not (isinstance(p, str) and p[:1].isupper() and p.isidentifier())]
+    field = ".".join(parts)
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "missing":
         return f"missing field '{field}'"

@@ -1,0 +1,128 @@
+"""A weighted combination of MultipleNegativesRankingLoss, ContrastiveLoss and CosineSimilarityLoss that encodes
+each text of the batch once.
+
+The three components are sentence-transformers' own loss modules, called through their
+``compute_loss_from_embeddings``: the combination adds no loss math of its own. It returns a dictionary of
+weighted components, which ``SentenceTransformerTrainer`` sums and logs one by one.
+
+References:
+    Henderson et al., "Efficient Natural Language Response Suggestion for Smart Reply", 2017 (MNRL);
+    Hadsell, Chopra and LeCun, "Dimensionality Reduction by Learning an Invariant Mapping", CVPR 2006 (contrastive);
+    Reimers and Gurevych, "Sentence-BERT", EMNLP 2019 (cosine similarity loss).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+DEFAULT_WEIGHTS = {"mnrl": 0.6, "contrastive": 0.3, "cosine": 0.1}
+
+
+def _embed(model, sentence_features: Iterable[dict[str, Tensor]]) -> list[Tensor]:
+    """Embeddings of every column, in one merged forward pass where sentence-transformers can merge them."""
+    try:
+        from sentence_transformers.base.losses.merged_forward import embed_columns
+    except ImportError:  # older sentence-transformers: one forward per column
+        return [model(features)["sentence_embedding"] for features in sentence_features]
+    return embed_columns(model, sentence_features)
+
+
+class CombinedLoss(nn.Module):
+    """``w_mnrl * MNRL + w_contrastive * Contrastive + w_cosine * CosineSimilarity`` on (anchor, positive,
+    negative_1..k) batches.
+
+    Args:
+        model: the ``SentenceTransformer`` being trained.
+        weights: component -> weight (``mnrl``, ``contrastive``, ``cosine``); 0 leaves a component out.
+        scale: MNRL's scale (1 / temperature).
+        contrastive_margin: ContrastiveLoss's margin on the cosine distance.
+        weights_as_cosine_targets: when the batch has labels (a ``label`` or ``score`` column, e.g. the pairs'
+            ``weight``), use them as the cosine targets of the positives instead of 1.0.
+
+    Inputs:
+        +----------------------------------------------+--------------------------------+
+        | Texts                                        | Labels                         |
+        +==============================================+================================+
+        | (anchor, positive, negative_1, ..., negative_k) | none, or a weight per example |
+        +----------------------------------------------+--------------------------------+
+
+    How the components see the batch: MNRL takes the whole tuple (in-batch negatives plus the hard ones);
+    ContrastiveLoss and CosineSimilarityLoss take the pairs (anchor, positive) with label 1 (or the weight) and
+    (anchor, negative_i) with label 0.
+
+    Example:
+        >>> from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer  # doctest: +SKIP
+        >>> loss = CombinedLoss(model, weights={"mnrl": 0.6, "contrastive": 0.3, "cosine": 0.1})  # doctest: +SKIP
+        >>> trainer = SentenceTransformerTrainer(model=model, train_dataset=triplets, loss=loss)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        model,
+        weights: dict[str, float] | None = None,
+        scale: float = 20.0,
+        contrastive_margin: float = 0.5,
+        weights_as_cosine_targets: bool = False,
+    ):
+        super().__init__()
+        from sentence_transformers.sentence_transformer.losses import (
+            ContrastiveLoss,
+            CosineSimilarityLoss,
+            MultipleNegativesRankingLoss,
+        )
+
+        self.model = model
+        self.weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
+        unknown = set(self.weights) - set(DEFAULT_WEIGHTS)
+        if unknown or any(w < 0 for w in self.weights.values()):
+            raise ValueError(f"weights take components {sorted(DEFAULT_WEIGHTS)} with values >= 0, got {self.weights}")
+        self.scale = scale
+        self.contrastive_margin = contrastive_margin
+        self.weights_as_cosine_targets = weights_as_cosine_targets
+        self.mnrl = MultipleNegativesRankingLoss(model, scale=scale)
+        self.contrastive = ContrastiveLoss(model, margin=contrastive_margin)
+        self.cosine = CosineSimilarityLoss(model)
+
+    def forward(
+        self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None
+    ) -> dict[str, Tensor]:
+        """The weighted components (the trainer sums and logs them); see :meth:`compute_loss_from_embeddings`."""
+        return self.compute_loss_from_embeddings(_embed(self.model, sentence_features), labels)
+
+    def compute_loss_from_embeddings(
+        self, embeddings: list[Tensor], labels: Tensor | None = None
+    ) -> dict[str, Tensor]:
+        """Weighted components from the column embeddings ``[anchor, positive, negative_1, ...]``."""
+        if len(embeddings) < 2:
+            raise ValueError(f"CombinedLoss needs (anchor, positive[, negatives...]) columns, got {len(embeddings)}")
+        anchor, others = embeddings[0], embeddings[1:]
+        batch = anchor.size(0)
+        device = anchor.device
+        pair_anchor = anchor.repeat(len(others), 1)
+        pair_other = torch.cat(others, dim=0)
+        binary = torch.cat([torch.ones(batch, device=device), torch.zeros(batch * (len(others) - 1), device=device)])
+        targets = binary
+        if self.weights_as_cosine_targets and labels is not None and labels.numel() == batch:
+            targets = torch.cat([labels.float().view(-1).to(device), binary[batch:]])
+        components = {
+            "mnrl": lambda: self.mnrl.compute_loss_from_embeddings(embeddings, labels),
+            "contrastive": lambda: self.contrastive.compute_loss_from_embeddings([pair_anchor, pair_other], binary),
+            "cosine": lambda: self.cosine.compute_loss_from_embeddings([pair_anchor, pair_other], targets),
+        }
+        return {name: weight * components[name]() for name, weight in self.weights.items() if weight > 0}
+
+    def get_config_dict(self) -> dict[str, Any]:
+        return {
+            "weights": self.weights,
+            "scale": self.scale,
+            "contrastive_margin": self.contrastive_margin,
+            "weights_as_cosine_targets": self.weights_as_cosine_targets,
+        }
+
+    @property
+    def citation(self) -> str:
+        return self.mnrl.citation

@@ -1,0 +1,197 @@
+"""Training recipes: a YAML file validated by pydantic (unknown keys are errors that name their path), with
+dotted overrides from the command line (``--loss.weights.mnrl 0.5``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, ValidationError, field_validator, model_validator
+
+from negmine.errors import NegmineError, describe_validation_error
+from negmine.losses.combined import DEFAULT_WEIGHTS
+from negmine.models import BASE_MODEL
+from negmine.pairs.build import PairsConfig
+
+Strict = ConfigDict(extra="forbid")
+
+
+class ModelSection(BaseModel):
+    model_config = Strict
+    name: str = BASE_MODEL
+    max_seq_length: int | None = Field(256, ge=8)
+
+
+class DataSection(BaseModel):
+    model_config = Strict
+    dataset: str = "scifact"
+    split: Literal["train"] = "train"
+    validation_fraction: float = Field(0.2, ge=0, lt=1, description="0 trains on every training claim (release).")
+    seed: int = 42
+    data_dir: str | None = None
+
+
+class PairsFromDisk(BaseModel):
+    """A pairs folder written by ``negmine build-pairs``."""
+
+    model_config = Strict
+    path: str
+
+
+class LossSection(BaseModel):
+    model_config = Strict
+    type: Literal["combined", "mnrl"] = "combined"
+    weights: dict[Literal["mnrl", "contrastive", "cosine"], NonNegativeFloat] = Field(
+        default_factory=lambda: dict(DEFAULT_WEIGHTS)
+    )
+    scale: float = Field(20.0, gt=0)
+    contrastive_margin: float = Field(0.5, ge=0)
+    weights_as_cosine_targets: bool = False
+
+    @field_validator("weights")
+    @classmethod
+    def _some_weight(cls, weights: dict[str, float]) -> dict[str, float]:
+        if not any(w > 0 for w in weights.values()):
+            raise ValueError("at least one weight must be above 0")
+        return weights
+
+
+TRAINING_DEFAULTS: dict[str, Any] = {
+    "num_train_epochs": 1,
+    "per_device_train_batch_size": 32,
+    "learning_rate": 2e-5,
+    "warmup_ratio": 0.1,
+    "batch_sampler": "no_duplicates",
+    "seed": 42,
+    "eval_strategy": "epoch",
+    "save_strategy": "epoch",
+    "save_total_limit": 2,
+    "load_best_model_at_end": True,
+    "logging_steps": 10,
+}
+
+
+class TrainingSection(BaseModel):
+    """Arguments of ``SentenceTransformerTrainingArguments``; an unknown name is an error."""
+
+    model_config = ConfigDict(extra="allow")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_arguments(cls, values: Any) -> Any:
+        import dataclasses
+
+        from sentence_transformers import SentenceTransformerTrainingArguments
+
+        known = {f.name for f in dataclasses.fields(SentenceTransformerTrainingArguments)}
+        for key in values or {}:
+            if key not in known:
+                raise ValueError(f"'{key}' is not an argument of SentenceTransformerTrainingArguments")
+        return {**TRAINING_DEFAULTS, **(values or {})}
+
+    def arguments(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class EvaluationSection(BaseModel):
+    model_config = Strict
+    splits: list[Literal["validation", "train", "dev", "test"]] = Field(default_factory=lambda: ["validation"])
+
+
+class Recipe(BaseModel):
+    """A whole training run.
+
+    Example:
+        >>> recipe = Recipe.model_validate({"output_dir": "runs/x", "loss": {"weights": {"mnrl": 1.0}}})
+        >>> recipe.loss.weights, recipe.model.max_seq_length
+        ({'mnrl': 1.0}, 256)
+    """
+
+    model_config = Strict
+    model: ModelSection = Field(default_factory=ModelSection)
+    data: DataSection = Field(default_factory=DataSection)
+    pairs: PairsConfig | PairsFromDisk | None = None
+    loss: LossSection = Field(default_factory=LossSection)
+    training: TrainingSection = Field(default_factory=TrainingSection)
+    evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
+    output_dir: str
+
+    @model_validator(mode="after")
+    def _data_lives_in_data(self) -> Recipe:
+        if isinstance(self.pairs, PairsConfig):
+            for key in ("dataset", "split", "data_dir", "validation_fraction", "seed"):
+                if key in self.pairs.model_fields_set:
+                    raise ValueError(f"pairs.{key}: set it once, in the data section")
+        if self.data.validation_fraction == 0 and "validation" in self.evaluation.splits:
+            raise ValueError("evaluation.splits: 'validation' needs data.validation_fraction above 0")
+        return self
+
+    def pairs_config(self) -> PairsConfig | None:
+        """The build-pairs configuration with the data section filled in (None: no mined negatives)."""
+        if not isinstance(self.pairs, PairsConfig):
+            return None
+        return self.pairs.model_copy(update={**self.data.model_dump(exclude={"split"}), "split": "train"})
+
+
+def set_dotted(tree: dict, dotted: str, value: Any) -> None:
+    """``set_dotted(d, "loss.weights.mnrl", 0.5)`` sets ``d["loss"]["weights"]["mnrl"] = 0.5``."""
+    *parents, leaf = dotted.split(".")
+    node = tree
+    for key in parents:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise NegmineError(f"override --{dotted}: '{key}' is not a section")
+    node[leaf] = value
+
+
+def parse_overrides(args: list[str]) -> list[tuple[str, Any]]:
+    """``["--loss.weights.mnrl", "0.5", "--output_dir=x"]`` -> ``[("loss.weights.mnrl", 0.5), ("output_dir", "x")]``;
+    values are read as YAML (numbers, booleans, lists).
+
+    Example:
+        >>> parse_overrides(["--loss.weights.mnrl", "0.5", "--training.seed=3"])
+        [('loss.weights.mnrl', 0.5), ('training.seed', 3)]
+    """
+    pairs, i = [], 0
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("--"):
+            raise NegmineError(f"unexpected argument '{arg}' (overrides look like --section.key value)")
+        if "=" in arg:
+            key, raw = arg[2:].split("=", 1)
+            i += 1
+        elif i + 1 < len(args):
+            key, raw = arg[2:], args[i + 1]
+            i += 2
+        else:
+            raise NegmineError(f"override {arg} has no value")
+        pairs.append((key.replace("-", "_") if "." not in key else key, yaml.safe_load(raw)))
+    return pairs
+
+
+def load_recipe(path: str | Path, overrides: list[tuple[str, Any]] = ()) -> Recipe:
+    """Read, override and validate a recipe; every problem is one line naming the file and the key path.
+
+    Example:
+        >>> recipe = load_recipe("recipes/scifact-static.yaml", [("loss.weights.mnrl", 0.5)])  # doctest: +SKIP
+        >>> recipe.loss.weights["mnrl"]  # doctest: +SKIP
+        0.5
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise NegmineError(f"{path}: file not found")
+    try:
+        tree = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        raise NegmineError(f"{path}{where}: invalid YAML ({getattr(error, 'problem', error)})") from None
+    if not isinstance(tree, dict):
+        raise NegmineError(f"{path}: a recipe is a mapping of sections")
+    for key, value in overrides:
+        set_dotted(tree, key, value)
+    try:
+        return Recipe.model_validate(tree)
+    except ValidationError as error:
+        raise NegmineError(f"{path}: {describe_validation_error(error)}") from None

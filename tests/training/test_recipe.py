@@ -1,0 +1,73 @@
+"""Recipes: every shipped recipe validates; mistakes name the file and the key path; overrides apply."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from negmine.cli.main import cli
+from negmine.errors import NegmineError
+from negmine.training.recipe import load_recipe, parse_overrides
+
+RECIPES = sorted((Path(__file__).parents[2] / "recipes").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", RECIPES, ids=[p.name for p in RECIPES])
+def test_every_shipped_recipe_validates_and_opens_with_its_command(path):
+    recipe = load_recipe(path)
+    assert path.read_text().splitlines()[0] == f"# negmine train recipes/{path.name}"
+    assert recipe.output_dir == f"runs/{path.stem}"
+
+
+def test_shipped_recipes_exist():
+    assert {p.name for p in RECIPES} >= {"scifact-inbatch.yaml", "scifact-static.yaml", "scifact-mnrl-static.yaml"}
+
+
+def write(tmp_path, text):
+    path = tmp_path / "r.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "output_dir: x\nloss:\n  weights:\n    mnrl: -1\n",
+            "field 'loss.weights.mnrl': Input should be greater than",
+        ),
+        ("output_dir: x\npairs:\n  mining:\n    range_mx: 3\n", "field 'pairs.mining.range_mx': Extra inputs"),
+        ("output_dir: x\nmodle: {}\n", "field 'modle': Extra inputs are not permitted"),
+        ("output_dir: x\ntraining:\n  num_epochs: 3\n", "'num_epochs' is not an argument of SentenceTransformer"),
+        ("output_dir: x\npairs:\n  dataset: nfcorpus\n", "pairs.dataset: set it once, in the data section"),
+        ("output_dir: x\nloss:\n  weights: {mnrl: 0}\n", "at least one weight must be above 0"),
+        ("output_dir: [x\n", "r.yaml:2: invalid YAML"),
+        ("loss: {}\n", "missing field 'output_dir'"),
+    ],
+)
+def test_mistakes_name_file_and_key(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(NegmineError) as error:
+        load_recipe(path)
+    assert str(error.value).startswith(str(path)) and message in str(error.value)
+
+
+def test_overrides_and_pairs_config(tmp_path):
+    path = RECIPES[0].parent / "scifact-static.yaml"
+    recipe = load_recipe(path, parse_overrides(["--loss.weights.mnrl", "0.5", "--pairs.mining.num_negatives=5",
+                                                "--data.validation_fraction", "0.3"]))  # fmt: skip
+    assert recipe.loss.weights["mnrl"] == 0.5
+    config = recipe.pairs_config()
+    assert config.mining.num_negatives == 5 and config.validation_fraction == 0.3 and config.dataset == "scifact"
+
+
+def test_validate_command(tmp_path):
+    bad = write(tmp_path, "output_dir: x\nloss: {type: triplet}\n")
+    result = CliRunner().invoke(cli, ["validate", *map(str, RECIPES), str(bad)])
+    assert result.exit_code == 1
+    assert all(f"ok {p}" in result.output for p in RECIPES)
+    assert f"invalid {bad}: field 'loss.type'" in result.output
+    ok = CliRunner().invoke(cli, ["validate", str(RECIPES[0]), "--loss.scale", "10"])
+    assert ok.exit_code == 0
