@@ -8,17 +8,15 @@ Prints a table and writes JSON; ratios are against sentence-transformers in the 
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
 from negmine.data import load_retrieval
 from negmine.encode import Encoder
 from negmine.models import load_model
-from negmine.outputs import markdown_table
+from negmine.outputs import emit_benchmark
 
 
 def main() -> None:
@@ -62,10 +60,7 @@ def main() -> None:
         "max_abs_diff_vs_st": float(np.abs(cold - peer).max()),
         "max_abs_diff_cold_vs_cached": float(np.abs(cold - warm).max()),
     }
-    print(markdown_table([result], list(result)))
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    emit_benchmark(result, args.json)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import ctypes
 import gc
-import json
 import math
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from negmine.mining.static import MiningParams, mine_negatives
-from negmine.outputs import markdown_table
+from negmine.outputs import emit_benchmark
 from negmine.search.faiss import FaissSearcher
 from negmine.synthetic import synthetic_retrieval
 
@@ -153,11 +152,7 @@ def main() -> None:
     result["exact_vs_ivf_speedup"] = result["negmine_exact_s"] / result["negmine_ivf_s"]
     result["peak_vs_embeddings"] = result["negmine_peak_mb"] / result["embeddings_mb"]
     result = {key: round(value, 4) if isinstance(value, float) else value for key, value in result.items()}
-    rows = [{"metric": key, "value": value} for key, value in result.items()]
-    print(markdown_table(rows, ["metric", "value"]))
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    emit_benchmark(result, args.json, vertical=True)
 
 
 if __name__ == "__main__":

@@ -62,3 +62,13 @@ def markdown_table(rows: list[dict], columns: list[str]) -> str:
     lines = ["| " + " | ".join(columns) + " |", "| " + " | ".join("---" for _ in columns) + " |"]
     lines += ["| " + " | ".join(cell(row.get(c, "")) for c in columns) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def emit_benchmark(result: dict, json_path: str | Path | None, vertical: bool = False) -> None:
+    """Print a benchmark's result as a Markdown table (one row, or one metric a row when ``vertical``) and write
+    it as JSON when ``json_path`` is given (the benchmarks' common ending)."""
+    rows = [{"metric": k, "value": v} for k, v in result.items()] if vertical else [result]
+    print(markdown_table(rows, list(rows[0])))
+    if json_path:
+        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(json_path).write_text(json.dumps(result, indent=2) + "\n")

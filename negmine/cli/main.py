@@ -36,12 +36,14 @@ def _register() -> None:
     from negmine.cli.build_pairs import build_pairs_command
     from negmine.cli.env import env
     from negmine.cli.eval import eval_command
+    from negmine.cli.train import train_command
     from negmine.cli.validate import validate_command
 
     cli.add_command(env)
     cli.add_command(eval_command)
     cli.add_command(build_pairs_command)
     cli.add_command(validate_command)
+    cli.add_command(train_command)
 
 
 _register()

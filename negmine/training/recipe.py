@@ -61,7 +61,7 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     "num_train_epochs": 1,
     "per_device_train_batch_size": 32,
     "learning_rate": 2e-5,
-    "warmup_ratio": 0.1,
+    "warmup_steps": 0.1,  # a float below 1 is a share of the steps (transformers v5)
     "batch_sampler": "no_duplicates",
     "seed": 42,
     "eval_strategy": "epoch",

@@ -1,0 +1,163 @@
+"""``negmine train``: a recipe -> pairs -> SentenceTransformerTrainer -> model, metrics and log in one folder.
+
+OUTPUT/model (a sentence-transformers model folder with its model card), OUTPUT/metrics.json (every labelled
+split asked for, in ``negmine eval``'s keys), OUTPUT/recipe.yaml (the resolved recipe), OUTPUT/train_log.json
+(the trainer's log history, loss components included), OUTPUT/pairs (the pairs it trained on) and
+OUTPUT/checkpoints (the trainer's; an interrupted run resumes from the last one).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import yaml
+
+from negmine.errors import NegmineError
+from negmine.training.recipe import PairsFromDisk, Recipe
+
+logger = logging.getLogger(__name__)
+
+
+def last_checkpoint(folder: Path) -> str | None:
+    """The newest ``checkpoint-N`` folder of a trainer output folder, if any."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return get_last_checkpoint(str(folder)) if folder.is_dir() else None
+
+
+def _split(recipe: Recipe, split: str):
+    """A split of the recipe's data set, with the recipe's validation carve."""
+    from negmine.data import load_retrieval
+
+    data = recipe.data
+    return load_retrieval(data.dataset, split, data_dir=data.data_dir, validation_fraction=data.validation_fraction,
+                          seed=data.seed)  # fmt: skip
+
+
+def plain_pairs(recipe: Recipe):
+    """(anchor, positive) rows from the training split's relevance judgements: no mined negatives."""
+    from datasets import Dataset
+
+    data = _split(recipe, "train")
+    ids = list(data.corpus)
+    texts = dict(zip(ids, data.document_texts(ids), strict=True))
+    rows = [(data.queries[q], texts[d]) for q, docs in data.relevant_docs().items() for d in sorted(docs)]
+    return Dataset.from_dict({"anchor": [a for a, _ in rows], "positive": [p for _, p in rows]})
+
+
+def training_pairs(recipe: Recipe, output: Path, show_progress_bar: bool):
+    """The dataset a loss reads: built (or reused) into OUTPUT/pairs, read from a folder, or plain pairs."""
+    from datasets import load_from_disk
+
+    from negmine.pairs.build import build_pairs
+    from negmine.pairs.formats import training_view
+
+    if recipe.pairs is None:
+        return plain_pairs(recipe), "plain (claim, cited document) pairs"
+    if isinstance(recipe.pairs, PairsFromDisk):
+        folder = Path(recipe.pairs.path)
+        manifest = json.loads((folder / "manifest.json").read_text())
+        dataset = load_from_disk(str(folder / "dataset"))
+    else:
+        folder = output / "pairs"
+        config = recipe.pairs_config()
+        manifest_path = folder / "manifest.json"
+        if manifest_path.is_file() and json.loads(manifest_path.read_text())["parameters"] == config.model_dump(
+            mode="json"
+        ):
+            dataset = load_from_disk(str(folder / "dataset"))
+            manifest = json.loads(manifest_path.read_text())
+        else:
+            dataset, manifest = build_pairs(config, folder, overwrite=True, show_progress_bar=show_progress_bar)
+    output_format = manifest["parameters"]["output_format"]
+    if output_format not in ("triplet", "n-tuple"):
+        raise NegmineError(f"{folder}: training needs triplet or n-tuple pairs, got {output_format}")
+    view = training_view(dataset, output_format)
+    if recipe.loss.weights_as_cosine_targets:
+        view = view.add_column("label", dataset["weight"])
+    counts = manifest["counts"]
+    return view, f"{counts['rows']} {output_format} rows, negatives by source {counts['negatives_by_source']}"
+
+
+def make_loss(recipe: Recipe, model):
+    """The recipe's loss as a sentence-transformers loss module."""
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    from negmine.losses import CombinedLoss
+
+    if recipe.loss.type == "mnrl":
+        return MultipleNegativesRankingLoss(model, scale=recipe.loss.scale)
+    return CombinedLoss(model, weights=recipe.loss.weights, scale=recipe.loss.scale,
+                        contrastive_margin=recipe.loss.contrastive_margin,
+                        weights_as_cosine_targets=recipe.loss.weights_as_cosine_targets)  # fmt: skip
+
+
+def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = True, show_progress_bar: bool = True):
+    """Run a recipe and return the metrics of every split evaluated at the end.
+
+    Args:
+        recipe: a validated :class:`Recipe`.
+        output_dir: overrides ``recipe.output_dir``.
+        resume: continue from the last checkpoint in OUTPUT/checkpoints when there is one.
+        show_progress_bar: progress bars.
+
+    Returns:
+        ``{split: {ndcg@10, mrr@10, recall@10, recall@100, map@100, n_queries}}``.
+
+    Example:
+        >>> metrics = train(load_recipe("recipes/scifact-static.yaml"))  # doctest: +SKIP
+    """
+    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+
+    from negmine.evaluation import evaluate_model, make_evaluator
+    from negmine.models import load_model
+    from negmine.outputs import write_json
+
+    output = Path(output_dir or recipe.output_dir)
+    checkpoints = output / "checkpoints"
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "recipe.yaml").write_text(yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False))
+
+    model = load_model(recipe.model.name, max_seq_length=recipe.model.max_seq_length)
+    train_dataset, pairs_summary = training_pairs(recipe, output, show_progress_bar)
+    evaluator = None
+    arguments = recipe.training.arguments()
+    if recipe.data.validation_fraction > 0:
+        evaluator = make_evaluator(_split(recipe, "validation"), name="validation")
+        arguments.setdefault("metric_for_best_model", "eval_validation_cosine_ndcg@10")
+    else:
+        arguments.update(load_best_model_at_end=False, eval_strategy="no")
+    args = SentenceTransformerTrainingArguments(output_dir=str(checkpoints), disable_tqdm=not show_progress_bar,
+                                                report_to="none", **arguments)  # fmt: skip
+    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=train_dataset,
+                                         loss=make_loss(recipe, model), evaluator=evaluator)  # fmt: skip
+    start = time.perf_counter()
+    checkpoint = last_checkpoint(checkpoints) if resume else None
+    if checkpoint:
+        logger.info("resuming from %s", checkpoint)
+    trainer.train(resume_from_checkpoint=checkpoint)
+    train_seconds = time.perf_counter() - start
+
+    metrics = {}
+    for split in recipe.evaluation.splits:
+        metrics[split] = evaluate_model(model, _split(recipe, split))
+    model.save(str(output / "model"))
+    card = output / "model" / "README.md"
+    card.write_text(card.read_text() + "\n" + _card_section(recipe, pairs_summary, metrics))
+    write_json(output / "metrics.json", {"splits": metrics, "train_seconds": round(train_seconds, 1),
+                                         "resumed_from": checkpoint}, overwrite=True)  # fmt: skip
+    write_json(output / "train_log.json", trainer.state.log_history, overwrite=True)
+    return metrics
+
+
+def _card_section(recipe: Recipe, pairs_summary: str, metrics: dict) -> str:
+    """What negmine adds to the model card: data, negatives, losses and metrics."""
+    lines = ["## Trained with negmine", "", f"- data: {recipe.data.dataset}, split train, validation fraction "
+             f"{recipe.data.validation_fraction} (seed {recipe.data.seed})", f"- pairs: {pairs_summary}",
+             f"- loss: {recipe.loss.type}, weights {recipe.loss.weights}, scale {recipe.loss.scale}", ""]  # fmt: skip
+    for split, values in metrics.items():
+        lines.append(f"- {split}: " + ", ".join(f"{k} {v:.4f}" for k, v in values.items() if k != "n_queries"))
+    return "\n".join(lines) + "\n"

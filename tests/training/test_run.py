@@ -1,0 +1,106 @@
+"""negmine train on the tiny SciFact: the output folder, metrics, loss components in the log, and a run killed
+mid-training (SIGKILL) that resumes from its last checkpoint."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import yaml
+from click.testing import CliRunner
+from sentence_transformers import SentenceTransformer
+
+from negmine.cli.main import cli
+
+
+def recipe_file(tmp_path, scifact_dir, model_path, **training):
+    recipe = {
+        "model": {"name": str(model_path), "max_seq_length": 64},
+        "data": {"dataset": str(scifact_dir), "validation_fraction": 0.3, "seed": 1},
+        "pairs": {
+            "mining": {"range_min": 0, "range_max": 6, "relative_margin": None, "num_negatives": 2},
+            "output_format": "n-tuple",
+            "cache_dir": str(tmp_path / "cache"),
+        },  # fmt: skip
+        "loss": {"type": "combined"},
+        "training": {"num_train_epochs": 2, "per_device_train_batch_size": 4, "logging_steps": 1, **training},
+        "evaluation": {"splits": ["validation", "dev"]},
+        "output_dir": str(tmp_path / "run"),
+    }
+    path = tmp_path / "recipe.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    return path
+
+
+def test_train_writes_model_metrics_log_and_card(tmp_path, scifact_dir, tiny_model_path):
+    path = recipe_file(tmp_path, scifact_dir, tiny_model_path)
+    result = CliRunner().invoke(cli, ["train", str(path)])
+    assert result.exit_code == 0, result.output
+    run = tmp_path / "run"
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert set(metrics["splits"]) == {"validation", "dev"}
+    assert metrics["splits"]["validation"]["n_queries"] == 3
+    log = json.loads((run / "train_log.json").read_text())
+    assert any("mnrl" in entry and "contrastive" in entry and "cosine" in entry for entry in log)
+    assert any("eval_validation_cosine_ndcg@10" in entry for entry in log)
+    model = SentenceTransformer(str(run / "model"), device="cpu")
+    assert model.encode(["aspirin"]).shape == (1, 32)
+    card = (run / "model" / "README.md").read_text()
+    assert "Trained with negmine" in card and "negatives by source" in card
+    assert yaml.safe_load((run / "recipe.yaml").read_text())["loss"]["weights"] == {
+        "mnrl": 0.6, "contrastive": 0.3, "cosine": 0.1}  # fmt: skip
+    again = CliRunner().invoke(cli, ["train", str(path)])
+    assert again.exit_code == 1 and "already holds a trained model" in again.output
+
+
+def test_killed_run_resumes_from_its_last_checkpoint(tmp_path, scifact_dir, tiny_model_path, monkeypatch):
+    path = recipe_file(tmp_path, scifact_dir, tiny_model_path, save_strategy="steps", save_steps=1,
+                       eval_strategy="steps", eval_steps=1, num_train_epochs=3)  # fmt: skip
+    killer = textwrap.dedent(f"""
+        import os, signal
+        import sentence_transformers
+        from transformers import TrainerCallback
+        from negmine.cli.main import cli
+
+        class Kill(TrainerCallback):
+            def on_save(self, args, state, control, **kwargs):
+                if state.global_step == 2:
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+        original = sentence_transformers.SentenceTransformerTrainer.__init__
+        def patched(self, *a, **k):
+            original(self, *a, **k)
+            self.add_callback(Kill())
+        sentence_transformers.SentenceTransformerTrainer.__init__ = patched
+        cli(["train", {str(path)!r}])
+    """)
+    proc = subprocess.run([sys.executable, "-c", killer], capture_output=True, text=True)
+    assert proc.returncode == -9, proc.stderr[-2000:]
+    assert (tmp_path / "run" / "checkpoints" / "checkpoint-2").is_dir()
+    assert not (tmp_path / "run" / "model").exists()
+    import sentence_transformers
+    from transformers import TrainerCallback
+
+    trained_steps = []
+
+    class Record(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            trained_steps.append(state.global_step)
+
+    original = sentence_transformers.SentenceTransformerTrainer.__init__
+
+    def patched(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.add_callback(Record())
+
+    monkeypatch.setattr(sentence_transformers.SentenceTransformerTrainer, "__init__", patched)
+    result = CliRunner().invoke(cli, ["train", str(path)])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["resumed_from"].endswith("checkpoint-2")
+    assert trained_steps and min(trained_steps) == 3  # steps 1 and 2 were not trained again
+    log = json.loads((tmp_path / "run" / "train_log.json").read_text())
+    steps = [entry["step"] for entry in log if "loss" in entry]
+    assert steps == sorted(set(steps)) and steps[0] == 1  # the log continues the killed run's history
