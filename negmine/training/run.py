@@ -28,7 +28,7 @@ def last_checkpoint(folder: Path) -> str | None:
     return get_last_checkpoint(str(folder)) if folder.is_dir() else None
 
 
-def _split(recipe: Recipe, split: str):
+def load_split(recipe: Recipe, split: str):
     """A split of the recipe's data set, with the recipe's validation carve."""
     from negmine.data import load_retrieval
 
@@ -41,7 +41,7 @@ def plain_pairs(recipe: Recipe):
     """(anchor, positive) rows from the training split's relevance judgements: no mined negatives."""
     from datasets import Dataset
 
-    data = _split(recipe, "train")
+    data = load_split(recipe, "train")
     ids = list(data.corpus)
     texts = dict(zip(ids, data.document_texts(ids), strict=True))
     rows = [(data.queries[q], texts[d]) for q, docs in data.relevant_docs().items() for d in sorted(docs)]
@@ -126,7 +126,7 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
     evaluator = None
     arguments = recipe.training.arguments()
     if recipe.data.validation_fraction > 0:
-        evaluator = make_evaluator(_split(recipe, "validation"), name="validation")
+        evaluator = make_evaluator(load_split(recipe, "validation"), name="validation")
         arguments.setdefault("metric_for_best_model", "eval_validation_cosine_ndcg@10")
     else:
         arguments.update(load_best_model_at_end=False, eval_strategy="no")
@@ -143,7 +143,7 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
 
     metrics = {}
     for split in recipe.evaluation.splits:
-        metrics[split] = evaluate_model(model, _split(recipe, split))
+        metrics[split] = evaluate_model(model, load_split(recipe, split))
     model.save(str(output / "model"))
     card = output / "model" / "README.md"
     card.write_text(card.read_text() + "\n" + _card_section(recipe, pairs_summary, metrics))

@@ -1,0 +1,113 @@
+"""Retrieval quality of negmine recipes against the base model, BM25 and the plain sentence-transformers pipeline
+(``mine_hard_negatives`` with its documented settings + MultipleNegativesRankingLoss, same epochs and batch size),
+on the validation split (and SciFact dev/test where present), with wall times; several seeds give mean and spread.
+
+    nohup python benchmarks/quality.py --recipes recipes/scifact-inbatch.yaml recipes/scifact-static.yaml \\
+        recipes/scifact-mnrl-static.yaml --seeds 1 2 3 --json results/bench-quality.json > quality.log 2>&1 &
+
+About 30 minutes a recipe and seed on a 2-core CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+from negmine.encode import Encoder
+from negmine.evaluation import evaluate_bm25, evaluate_model
+from negmine.models import load_model
+from negmine.outputs import markdown_table
+from negmine.training.recipe import load_recipe
+from negmine.training.run import load_split, train
+
+
+def plain_sentence_transformers(recipe, seed: int, output: Path) -> dict:
+    """The peer: ``mine_hard_negatives`` as its documentation shows it, then MNRL with the recipe's budget."""
+    from datasets import Dataset
+    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    from sentence_transformers.util import mine_hard_negatives
+
+    train_split = load_split(recipe, "train")
+    ids = list(train_split.corpus)
+    texts = dict(zip(ids, train_split.document_texts(ids), strict=True))
+    rows = [
+        (train_split.queries[q], texts[d]) for q, docs in train_split.relevant_docs().items() for d in sorted(docs)
+    ]
+    pairs = Dataset.from_dict({"anchor": [a for a, _ in rows], "positive": [p for _, p in rows]})
+    model = load_model(recipe.model.name, max_seq_length=recipe.model.max_seq_length)
+    mined = mine_hard_negatives(pairs, model, corpus=list(texts.values()), range_min=10, range_max=50, max_score=0.8,
+                                relative_margin=0.05, num_negatives=5, sampling_strategy="random", batch_size=128,
+                                use_faiss=True)  # fmt: skip
+    arguments = recipe.training.arguments()
+    arguments.update(seed=seed, eval_strategy="no", save_strategy="no", load_best_model_at_end=False)
+    args = SentenceTransformerTrainingArguments(output_dir=str(output), report_to="none", **arguments)
+    SentenceTransformerTrainer(model=model, args=args, train_dataset=mined,
+                               loss=MultipleNegativesRankingLoss(model)).train()  # fmt: skip
+    return {split: evaluate_model(model, load_split(recipe, split)) for split in recipe.evaluation.splits}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--recipes", nargs="+", required=True)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[42])
+    parser.add_argument("--output-dir", default="runs/quality")
+    parser.add_argument("--skip-st", action="store_true", help="Leave out the plain sentence-transformers pipeline.")
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args()
+
+    recipes = {Path(p).stem: p for p in args.recipes}
+    first = load_recipe(args.recipes[0])
+    rows = []
+    for name in ("base", "bm25"):
+        start = time.perf_counter()
+        for split in first.evaluation.splits:
+            data = load_split(first, split)
+            if name == "bm25":
+                metrics = evaluate_bm25(data)
+            else:
+                model = load_model(first.model.name, max_seq_length=first.model.max_seq_length)
+                metrics = evaluate_model(model, data, encoder=Encoder(model))
+            rows.append({"system": name, "seed": "-", "split": split, **metrics,
+                         "wall_s": round(time.perf_counter() - start, 1)})  # fmt: skip
+    systems = [("sentence-transformers", None)] * (not args.skip_st) + list(recipes.items())
+    for seed in args.seeds:
+        for name, recipe in systems:
+            start = time.perf_counter()
+            output = Path(args.output_dir) / f"{name}-seed{seed}"
+            if (output / "metrics.json").is_file():  # done in an earlier, interrupted benchmark run
+                results = json.loads((output / "metrics.json").read_text())["splits"]
+            elif recipe is None:
+                results = plain_sentence_transformers(first, seed, output)
+                output.mkdir(parents=True, exist_ok=True)
+                (output / "metrics.json").write_text(json.dumps({"splits": results}, indent=2))
+            else:
+                results = train(load_recipe(recipe, [("training.seed", seed)]), output, show_progress_bar=False)
+            wall = round(time.perf_counter() - start, 1)
+            for split, metrics in results.items():
+                rows.append({"system": name, "seed": seed, "split": split, **metrics, "wall_s": wall})
+            print(markdown_table(rows[-len(results) :], list(rows[-1])), flush=True)
+
+    summary = []
+    for system in dict.fromkeys(r["system"] for r in rows):
+        for split in dict.fromkeys(r["split"] for r in rows):
+            picked = [r for r in rows if r["system"] == system and r["split"] == split]
+            if not picked:
+                continue
+            entry = {"system": system, "split": split, "seeds": len(picked)}
+            for key in ("ndcg@10", "recall@100", "wall_s"):
+                values = [r[key] for r in picked]
+                entry[f"{key}_mean"] = round(statistics.mean(values), 4)
+                entry[f"{key}_sd"] = round(statistics.stdev(values), 4) if len(values) > 1 else 0.0
+            summary.append(entry)
+    print(markdown_table(summary, list(summary[0])))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps({"runs": rows, "summary": summary}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
