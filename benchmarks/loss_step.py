@@ -43,7 +43,8 @@ def main() -> None:
     times: dict[str, list[float]] = {name: [] for name in losses}
     for step in range(args.steps + 1):
         rows = dataset.select(range(step * args.batch_size, (step + 1) * args.batch_size))
-        features = [model.tokenize(rows[column]) for column in dataset.column_names]
+        preprocess = getattr(model, "preprocess", None) or model.tokenize  # ST >= 6 renamed tokenize
+        features = [preprocess(rows[column]) for column in dataset.column_names]
         for name in list(losses) if step % 2 == 0 else list(losses)[::-1]:
             torch.manual_seed(step)
             start = time.perf_counter()

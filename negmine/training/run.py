@@ -112,6 +112,7 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
     """
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
 
+    from negmine.encode import Encoder
     from negmine.evaluation import evaluate_model, make_evaluator
     from negmine.models import load_model
     from negmine.outputs import write_json
@@ -142,8 +143,9 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
     train_seconds = time.perf_counter() - start
 
     metrics = {}
+    encoder = Encoder(model, show_progress_bar=show_progress_bar)  # the corpus is encoded once for all splits
     for split in recipe.evaluation.splits:
-        metrics[split] = evaluate_model(model, load_split(recipe, split))
+        metrics[split] = evaluate_model(model, load_split(recipe, split), encoder=encoder)
     model.save(str(output / "model"))
     card = output / "model" / "README.md"
     card.write_text(card.read_text() + "\n" + _card_section(recipe, pairs_summary, metrics))

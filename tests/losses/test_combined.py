@@ -30,7 +30,8 @@ def test_hand_computed_value(tiny_model):
 
 
 def features(model, texts):
-    return {key: value for key, value in model.tokenize(texts).items()}
+    preprocess = getattr(model, "preprocess", None) or model.tokenize  # ST >= 6 renamed tokenize
+    return dict(preprocess(texts))
 
 
 def grads(model):
