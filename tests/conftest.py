@@ -22,6 +22,24 @@ def _isolated(monkeypatch, tmp_path):
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
 
 
+@pytest.fixture(autouse=True)
+def _no_base_model(request, monkeypatch):
+    """Outside slow tests, loading the 90 MB packaged base model is a bug in the test."""
+    if request.node.get_closest_marker("slow"):
+        return
+    import negmine.models as models
+
+    real = models.load_model
+
+    def guarded(name_or_path=models.BASE_MODEL, *args, **kwargs):
+        packaged = models.packaged_base_model()
+        if packaged is not None and models.resolve_model(name_or_path) == str(packaged):
+            raise AssertionError("a non-slow test loaded the packaged base model; use the tiny model")
+        return real(name_or_path, *args, **kwargs)
+
+    monkeypatch.setattr(models, "load_model", guarded)
+
+
 @pytest.fixture
 def scifact_dir() -> Path:
     return RESOURCES / "scifact_tiny"

@@ -128,10 +128,14 @@ class Recipe(BaseModel):
         return self
 
     def pairs_config(self) -> PairsConfig | None:
-        """The build-pairs configuration with the data section filled in (None: no mined negatives)."""
+        """The build-pairs configuration with the data section (and, unless ``pairs.model`` is set, the model
+        section) filled in; None when the recipe mines no negatives."""
         if not isinstance(self.pairs, PairsConfig):
             return None
-        return self.pairs.model_copy(update={**self.data.model_dump(exclude={"split"}), "split": "train"})
+        update = {**self.data.model_dump(exclude={"split"}), "split": "train"}
+        if "model" not in self.pairs.model_fields_set:  # mine with the model being trained unless told otherwise
+            update.update(model=self.model.name, max_seq_length=self.model.max_seq_length)
+        return self.pairs.model_copy(update=update)
 
 
 def set_dotted(tree: dict, dotted: str, value: Any) -> None:

@@ -71,3 +71,11 @@ def test_validate_command(tmp_path):
     assert f"invalid {bad}: field 'loss.type'" in result.output
     ok = CliRunner().invoke(cli, ["validate", str(RECIPES[0]), "--loss.scale", "10"])
     assert ok.exit_code == 0
+
+
+def test_pairs_are_mined_with_the_trained_model_unless_told_otherwise(tmp_path):
+    path = write(tmp_path, "model: {name: some/model, max_seq_length: 128}\npairs: {}\noutput_dir: x\n")
+    config = load_recipe(path).pairs_config()
+    assert (config.model, config.max_seq_length) == ("some/model", 128)
+    path = write(tmp_path, "model: {name: some/model}\npairs: {model: other/miner}\noutput_dir: x\n")
+    assert load_recipe(path).pairs_config().model == "other/miner"
