@@ -21,25 +21,19 @@ from negmine.evaluation import evaluate_bm25, evaluate_model
 from negmine.models import load_model
 from negmine.outputs import markdown_table
 from negmine.training.recipe import load_recipe
-from negmine.training.run import load_split, train
+from negmine.training.run import load_split, plain_pairs, train
 
 
 def plain_sentence_transformers(recipe, seed: int, output: Path) -> dict:
     """The peer: ``mine_hard_negatives`` as its documentation shows it, then MNRL with the recipe's budget."""
-    from datasets import Dataset
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
     from sentence_transformers.util import mine_hard_negatives
 
-    train_split = load_split(recipe, "train")
-    ids = list(train_split.corpus)
-    texts = dict(zip(ids, train_split.document_texts(ids), strict=True))
-    rows = [
-        (train_split.queries[q], texts[d]) for q, docs in train_split.relevant_docs().items() for d in sorted(docs)
-    ]
-    pairs = Dataset.from_dict({"anchor": [a for a, _ in rows], "positive": [p for _, p in rows]})
+    pairs = plain_pairs(recipe)
+    texts = load_split(recipe, "train").document_texts()
     model = load_model(recipe.model.name, max_seq_length=recipe.model.max_seq_length)
-    mined = mine_hard_negatives(pairs, model, corpus=list(texts.values()), range_min=10, range_max=50, max_score=0.8,
+    mined = mine_hard_negatives(pairs, model, corpus=texts, range_min=10, range_max=50, max_score=0.8,
                                 relative_margin=0.05, num_negatives=5, sampling_strategy="random", batch_size=128,
                                 use_faiss=True)  # fmt: skip
     arguments = recipe.training.arguments()
