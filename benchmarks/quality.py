@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import time
 from pathlib import Path
@@ -25,19 +26,27 @@ from negmine.training.run import load_split, plain_pairs, train
 
 
 def plain_sentence_transformers(recipe, seed: int, output: Path) -> dict:
-    """The peer: ``mine_hard_negatives`` as its documentation shows it, then MNRL with the recipe's budget."""
+    """The peer: ``mine_hard_negatives`` as its documentation shows it, then MNRL with the recipe's budget.
+
+    ``mine_hard_negatives`` writes one triplet per negative (5 per pair); the peer trains for the number of steps
+    the recipes take (one row per pair and epoch), so both sides get the same batches of the same size.
+    """
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
     from sentence_transformers.util import mine_hard_negatives
+    from transformers import set_seed
 
     pairs = plain_pairs(recipe)
     texts = load_split(recipe, "train").document_texts()
     model = load_model(recipe.model.name, max_seq_length=recipe.model.max_seq_length)
+    set_seed(seed)  # its random sampling of negatives
     mined = mine_hard_negatives(pairs, model, corpus=texts, range_min=10, range_max=50, max_score=0.8,
                                 relative_margin=0.05, num_negatives=5, sampling_strategy="random", batch_size=128,
-                                use_faiss=True)  # fmt: skip
+                                use_faiss=True, cache_folder=str(output.parent / "st-embeddings"))  # fmt: skip
     arguments = recipe.training.arguments()
-    arguments.update(seed=seed, eval_strategy="no", save_strategy="no", load_best_model_at_end=False)
+    # The same budget: as many optimizer steps of the same batch size as a recipe makes from one row per pair.
+    steps = math.ceil(len(pairs) / arguments["per_device_train_batch_size"]) * math.ceil(arguments["num_train_epochs"])
+    arguments.update(seed=seed, eval_strategy="no", save_strategy="no", load_best_model_at_end=False, max_steps=steps)
     args = SentenceTransformerTrainingArguments(output_dir=str(output), report_to="none", **arguments)
     SentenceTransformerTrainer(model=model, args=args, train_dataset=mined,
                                loss=MultipleNegativesRankingLoss(model)).train()  # fmt: skip

@@ -8,7 +8,8 @@ weighted components, which ``SentenceTransformerTrainer`` sums and logs one by o
 References:
     Henderson et al., "Efficient Natural Language Response Suggestion for Smart Reply", 2017 (MNRL);
     Hadsell, Chopra and LeCun, "Dimensionality Reduction by Learning an Invariant Mapping", CVPR 2006 (contrastive);
-    Reimers and Gurevych, "Sentence-BERT", EMNLP 2019 (cosine similarity loss).
+    Reimers and Gurevych, "Sentence-BERT", EMNLP 2019 (cosine similarity loss);
+    Solatorio, "GISTEmbed: Guided In-sample Selection of Training Negatives", 2024 (false-negative masking).
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ class CombinedLoss(nn.Module):
         contrastive_margin: ContrastiveLoss's margin on the cosine distance.
         weights_as_cosine_targets: when the batch has labels (a ``label`` or ``score`` column, e.g. the pairs'
             ``weight``), use them as the cosine targets of the positives instead of 1.0.
+        false_negative_margin: when set, MNRL drops every candidate (in-batch or hard) that the guide scores above
+            the anchor's own positive less this margin, as ``GISTEmbedLoss`` does: a likely false negative.
+        margin_strategy: ``absolute`` (threshold ``s_pos - margin``) or ``relative`` (``s_pos - |s_pos| * margin``).
+        guide: a ``SentenceTransformer`` with the same tokenizer that scores the candidates for the masking; None
+            uses the model being trained (its own embeddings, detached: no extra forward pass).
 
     Inputs:
         +----------------------------------------------+--------------------------------+
@@ -67,6 +73,9 @@ class CombinedLoss(nn.Module):
         scale: float = 20.0,
         contrastive_margin: float = 0.5,
         weights_as_cosine_targets: bool = False,
+        false_negative_margin: float | None = None,
+        margin_strategy: str = "absolute",
+        guide=None,
     ):
         super().__init__()
         from sentence_transformers.sentence_transformer.losses import (
@@ -86,17 +95,31 @@ class CombinedLoss(nn.Module):
         self.mnrl = MultipleNegativesRankingLoss(model, scale=scale)
         self.contrastive = ContrastiveLoss(model, margin=contrastive_margin)
         self.cosine = CosineSimilarityLoss(model)
+        if margin_strategy not in ("absolute", "relative"):
+            raise ValueError(f"margin_strategy must be 'absolute' or 'relative', got {margin_strategy!r}")
+        if guide is not None and guide.tokenizer.get_vocab() != model.tokenizer.get_vocab():
+            raise ValueError("the guide model must share the trained model's tokenizer")
+        self.false_negative_margin = false_negative_margin
+        self.margin_strategy = margin_strategy
+        self.guide = guide
 
     def forward(
         self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None
     ) -> dict[str, Tensor]:
         """The weighted components (the trainer sums and logs them); see :meth:`compute_loss_from_embeddings`."""
-        return self.compute_loss_from_embeddings(_embed(self.model, sentence_features), labels)
+        sentence_features = list(sentence_features)
+        guide_embeddings = None
+        if self.guide is not None and self.false_negative_margin is not None:
+            with torch.no_grad():  # shallow copies: the model writes its outputs into the features it is given
+                guide_embeddings = _embed(self.guide, [dict(f) for f in sentence_features])
+        embeddings = _embed(self.model, sentence_features)
+        return self.compute_loss_from_embeddings(embeddings, labels, guide_embeddings)
 
     def compute_loss_from_embeddings(
-        self, embeddings: list[Tensor], labels: Tensor | None = None
+        self, embeddings: list[Tensor], labels: Tensor | None = None, guide_embeddings: list[Tensor] | None = None
     ) -> dict[str, Tensor]:
-        """Weighted components from the column embeddings ``[anchor, positive, negative_1, ...]``."""
+        """Weighted components from the column embeddings ``[anchor, positive, negative_1, ...]`` (and the guide's
+        embeddings of the same columns, for the false-negative masking; None: the model's own, detached)."""
         if len(embeddings) < 2:
             raise ValueError(f"CombinedLoss needs (anchor, positive[, negatives...]) columns, got {len(embeddings)}")
         anchor, others = embeddings[0], embeddings[1:]
@@ -109,14 +132,36 @@ class CombinedLoss(nn.Module):
         if self.weights_as_cosine_targets and labels is not None and labels.numel() == batch:
             targets = torch.cat([labels.float().view(-1).to(device), binary[batch:]])
         components = {
-            "mnrl": lambda: self.mnrl.compute_loss_from_embeddings(embeddings, labels),
+            "mnrl": lambda: (
+                self.mnrl.compute_loss_from_embeddings(embeddings, labels)
+                if self.false_negative_margin is None
+                else self._masked_mnrl(embeddings, guide_embeddings)
+            ),
             "contrastive": lambda: self.contrastive.compute_loss_from_embeddings([pair_anchor, pair_other], binary),
             "cosine": lambda: self.cosine.compute_loss_from_embeddings([pair_anchor, pair_other], targets),
         }
         return {name: weight * components[name]() for name, weight in self.weights.items() if weight > 0}
 
+    def _masked_mnrl(self, embeddings: list[Tensor], guide_embeddings: list[Tensor] | None) -> Tensor:
+        """MNRL over (positive, in-batch and hard candidates) with the guide's likely false negatives set to -inf;
+        the same mask as ``GISTEmbedLoss`` with ``contrast_anchors=contrast_positives=False``, for k negatives."""
+        from sentence_transformers.util import cos_sim
+
+        guide = [e.detach() for e in (embeddings if guide_embeddings is None else guide_embeddings)]
+        scores = cos_sim(embeddings[0], torch.cat(embeddings[1:]))
+        guided = cos_sim(guide[0], torch.cat(guide[1:]))
+        positive = guided.diagonal().view(-1, 1)
+        slack = self.false_negative_margin * (positive.abs() if self.margin_strategy == "relative" else 1.0)
+        rows = torch.arange(scores.size(0), device=scores.device)
+        mask = guided > positive - slack
+        mask[rows, rows] = False  # never the anchor's own positive
+        return nn.functional.cross_entropy(scores.masked_fill(mask, -torch.inf) * self.scale, rows)
+
     def get_config_dict(self) -> dict[str, Any]:
         return {
+            "false_negative_margin": self.false_negative_margin,
+            "margin_strategy": self.margin_strategy,
+            "guide": None if self.guide is None else type(self.guide).__name__,
             "weights": self.weights,
             "scale": self.scale,
             "contrastive_margin": self.contrastive_margin,

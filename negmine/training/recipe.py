@@ -48,6 +48,9 @@ class LossSection(BaseModel):
     scale: float = Field(20.0, gt=0)
     contrastive_margin: float = Field(0.5, ge=0)
     weights_as_cosine_targets: bool = False
+    false_negative_margin: float | None = None  # GISTEmbed-style masking of likely false negatives in MNRL
+    margin_strategy: Literal["absolute", "relative"] = "absolute"
+    guide: str | None = None  # a model name or path that scores the candidates; None: the model being trained
 
     @field_validator("weights")
     @classmethod

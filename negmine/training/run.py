@@ -87,12 +87,36 @@ def make_loss(recipe: Recipe, model):
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
     from negmine.losses import CombinedLoss
+    from negmine.models import load_model
 
-    if recipe.loss.type == "mnrl":
-        return MultipleNegativesRankingLoss(model, scale=recipe.loss.scale)
-    return CombinedLoss(model, weights=recipe.loss.weights, scale=recipe.loss.scale,
-                        contrastive_margin=recipe.loss.contrastive_margin,
-                        weights_as_cosine_targets=recipe.loss.weights_as_cosine_targets)  # fmt: skip
+    loss = recipe.loss
+    if loss.type == "mnrl" and loss.false_negative_margin is None:
+        return MultipleNegativesRankingLoss(model, scale=loss.scale)
+    weights = {"mnrl": 1.0} if loss.type == "mnrl" else loss.weights  # masked MNRL alone is CombinedLoss's MNRL
+    guide = load_model(loss.guide, max_seq_length=recipe.model.max_seq_length) if loss.guide else None
+    return CombinedLoss(model, weights=weights, scale=loss.scale, contrastive_margin=loss.contrastive_margin,
+                        weights_as_cosine_targets=loss.weights_as_cosine_targets,
+                        false_negative_margin=loss.false_negative_margin, margin_strategy=loss.margin_strategy,
+                        guide=guide)  # fmt: skip
+
+
+def evaluates_once(arguments: dict) -> bool:
+    """Whether the trainer would evaluate only at the end of a single epoch, which the final evaluation repeats.
+
+    Args:
+        arguments: ``SentenceTransformerTrainingArguments`` keywords.
+
+    Returns:
+        True for one epoch evaluated per epoch and no step limit; the corpus is then encoded once, not twice.
+
+    Example:
+        >>> evaluates_once({"num_train_epochs": 1, "eval_strategy": "epoch"})
+        True
+        >>> evaluates_once({"num_train_epochs": 3, "eval_strategy": "epoch"})
+        False
+    """
+    return (arguments.get("eval_strategy") == "epoch" and arguments.get("num_train_epochs", 3) <= 1
+            and arguments.get("max_steps", -1) <= 0)  # fmt: skip
 
 
 def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = True, show_progress_bar: bool = True):
@@ -126,10 +150,10 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
     train_dataset, pairs_summary = training_pairs(recipe, output, show_progress_bar)
     evaluator = None
     arguments = recipe.training.arguments()
-    if recipe.data.validation_fraction > 0:
+    if recipe.data.validation_fraction > 0 and not evaluates_once(arguments):
         evaluator = make_evaluator(load_split(recipe, "validation"), name="validation")
         arguments.setdefault("metric_for_best_model", "eval_validation_cosine_ndcg@10")
-    else:
+    else:  # no validation split, or one evaluation at the end that the final one below repeats
         arguments.update(load_best_model_at_end=False, eval_strategy="no")
     args = SentenceTransformerTrainingArguments(output_dir=str(checkpoints), disable_tqdm=not show_progress_bar,
                                                 report_to="none", **arguments)  # fmt: skip

@@ -85,3 +85,45 @@ def test_bad_weights(tiny_model):
         CombinedLoss(tiny_model, weights={"mnrl": -1.0})
     with pytest.raises(ValueError, match="components"):
         CombinedLoss(tiny_model, weights={"triplet": 1.0})
+
+
+def test_false_negative_masking_equals_gistembed(tiny_model):
+    """With the model as its own guide, the masked MNRL is GISTEmbedLoss without anchor/positive contrasts."""
+    from sentence_transformers.sentence_transformer.losses import GISTEmbedLoss
+
+    model = tiny_model
+    model.eval()
+    batch = [features(model, t) for t in (ANCHORS, POSITIVES, NEGATIVES)]
+    ours = CombinedLoss(model, weights={"mnrl": 1.0}, scale=20.0, false_negative_margin=0.01)
+    value = ours([dict(f) for f in batch], None)["mnrl"]
+    model.zero_grad()
+    value.backward()
+    our_grads = grads(model)
+    gist = GISTEmbedLoss(model, guide=model, temperature=1 / 20.0, margin=0.01, contrast_anchors=False,
+                         contrast_positives=False)  # fmt: skip
+    expected = gist([dict(f) for f in batch], None)
+    model.zero_grad()
+    expected.backward()
+    assert value.item() == pytest.approx(expected.item(), rel=1e-5)
+    for a, b in zip(our_grads, grads(model), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_false_negative_masking_by_hand(tiny_model):
+    loss = CombinedLoss(tiny_model, weights={"mnrl": 1.0}, scale=1.0, false_negative_margin=0.1)
+    anchors = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    positives = torch.tensor([[0.8, 0.6], [0.0, 1.0]])  # anchor 0 scores its positive 0.8 ...
+    negatives = torch.tensor([[1.0, 0.0], [1.0, 0.0]])  # ... and its hard negative 1.0: a likely false negative
+    masked = loss.compute_loss_from_embeddings([anchors, positives, negatives])["mnrl"]
+    # anchor 0 keeps (0.8, 0.0 in-batch, 1.0 masked, 1.0 masked); anchor 1 keeps (1.0, 0.6, 0.0, 0.0)
+    row0 = -0.8 + math.log(math.exp(0.8) + math.exp(0.0))
+    row1 = -1.0 + math.log(math.exp(1.0) + math.exp(0.6) + 2 * math.exp(0.0))
+    assert masked.item() == pytest.approx((row0 + row1) / 2, abs=1e-6)
+    unmasked = CombinedLoss(tiny_model, weights={"mnrl": 1.0}, scale=1.0, false_negative_margin=-10.0)  # masks none
+    plain = CombinedLoss(tiny_model, weights={"mnrl": 1.0}, scale=1.0)
+    embeddings = [anchors, positives, negatives]
+    assert unmasked.compute_loss_from_embeddings(embeddings)["mnrl"].item() == pytest.approx(
+        plain.compute_loss_from_embeddings(embeddings)["mnrl"].item(), abs=1e-6
+    )
+    with pytest.raises(ValueError, match="margin_strategy"):
+        CombinedLoss(tiny_model, false_negative_margin=0.1, margin_strategy="sometimes")

@@ -104,3 +104,18 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path, scifact_dir, tiny
     log = json.loads((tmp_path / "run" / "train_log.json").read_text())
     steps = [entry["step"] for entry in log if "loss" in entry]
     assert steps == sorted(set(steps)) and steps[0] == 1  # the log continues the killed run's history
+
+
+def test_make_loss_masks_false_negatives_when_asked(tmp_path, scifact_dir, tiny_model_path):
+    from negmine.losses import CombinedLoss
+    from negmine.models import load_model
+    from negmine.training.recipe import load_recipe
+    from negmine.training.run import make_loss
+
+    path = recipe_file(tmp_path, scifact_dir, tiny_model_path)
+    model = load_model(str(tiny_model_path))
+    overrides = [("loss.type", "mnrl"), ("loss.false_negative_margin", 0.05), ("loss.guide", str(tiny_model_path))]
+    loss = make_loss(load_recipe(path, overrides), model)
+    assert isinstance(loss, CombinedLoss) and loss.weights == {"mnrl": 1.0}
+    assert loss.false_negative_margin == 0.05 and loss.guide is not None
+    assert not isinstance(make_loss(load_recipe(path, [("loss.type", "mnrl")]), model), CombinedLoss)
