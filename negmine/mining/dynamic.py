@@ -1,0 +1,278 @@
+"""Hard negatives that move with the model: a ``TrainerCallback`` that re-mines them with the model being trained
+and swaps them into the training data in place, without restarting the trainer.
+
+At each refresh it encodes the queries (all, or a random fraction of them, as ANCE does) and the corpus (all of it,
+or only a candidate pool: the union of every query's top candidates at the first mining) with the current model,
+searches a fresh exact FAISS index (or the two trees of :class:`~negmine.search.balltree.BallTreeSearcher`),
+mines with the static miner's filters (:func:`~negmine.mining.static.mine_negatives`) in the window of the
+curriculum stage in force, replaces negatives by random ones at the scheduled rate, and writes the new rows over
+the old ones. Each refresh is logged: its time, the score gap between positives and negatives, the overlap with
+the negatives it replaced.
+
+References:
+    Xiong et al., "Approximate Nearest Neighbor Negative Contrastive Learning for Dense Text Retrieval" (ANCE),
+    ICLR 2021; Zhan et al., "Optimizing Dense Retrieval Model Training with Hard Negatives" (STAR/ADORE), SIGIR 2021.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+from transformers import TrainerCallback
+
+from negmine.mining.schedules import CurriculumStage, RandomRateSchedule, stage_at
+from negmine.mining.static import MiningParams, mine_negatives
+
+logger = logging.getLogger(__name__)
+
+
+def swap_rows(dataset, new) -> None:
+    """Make ``dataset`` hold ``new``'s rows, in place: the trainer's dataloader keeps its reference to ``dataset``.
+
+    Both must have the same columns and length (the trainer planned its steps on that length).
+    """
+    if dataset.column_names != new.column_names or len(dataset) != len(new):
+        raise ValueError(
+            f"a refresh must keep columns and length: {dataset.column_names}/{len(dataset)} vs "
+            f"{new.column_names}/{len(new)}"
+        )
+    dataset.__dict__.update(new.__dict__)
+
+
+class HardNegativeRefresh(TrainerCallback):
+    """Re-mine hard negatives with the model being trained, every N epochs or steps, and swap them in.
+
+    Args:
+        queries: query texts (the anchors).
+        documents: corpus texts, in index order.
+        rows: ``(query index, positive document index)`` of each training row; the dataset has one row each.
+        params: the static miner's parameters (window, margins, ``num_negatives`` = negative columns).
+        every_epochs: refresh at the start of every N-th epoch (None: not by epoch).
+        every_steps: refresh every N optimizer steps (None: not by step).
+        query_fraction: the share of queries re-mined at each refresh; the others keep their negatives (ANCE).
+        candidate_pool: re-encode only the union of each query's top ``candidate_pool`` documents at the first
+            mining (None: the whole corpus each time).
+        random_rate: a schedule of the probability that a negative is a random document instead of a mined one.
+        curriculum: stages that move the window over epochs; a stage's ``num_negatives`` is how many of the
+            negative columns hold mined negatives, the rest random ones.
+        searcher: ``faiss`` (the static miner's filters over an exact index) or ``balltree`` (one negative a row
+            from :class:`~negmine.search.balltree.BallTreeSearcher`: the nearest claim or abstract).
+        batch_size: encoding batch size.
+        seed: seeds the query fractions and random negatives.
+
+    Attributes:
+        history: one dict per mining (the initial one included): epoch, step, seconds, queries re-mined,
+            documents encoded, random rate, window, mean score gap, overlap with the previous negatives.
+
+    Example:
+        >>> refresh = HardNegativeRefresh(claims, abstracts, rows, MiningParams(num_negatives=1))  # doctest: +SKIP
+        >>> train_dataset = refresh.initial_dataset(model)  # doctest: +SKIP
+        >>> trainer = SentenceTransformerTrainer(model=model, train_dataset=train_dataset, loss=loss,  # doctest: +SKIP
+        ...                                      callbacks=[refresh])  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        queries: Sequence[str],
+        documents: Sequence[str],
+        rows: Sequence[tuple[int, int]],
+        params: MiningParams | None = None,
+        every_epochs: int | None = 1,
+        every_steps: int | None = None,
+        query_fraction: float = 1.0,
+        candidate_pool: int | None = None,
+        random_rate: RandomRateSchedule | None = None,
+        curriculum: Sequence[CurriculumStage] = (),
+        searcher: Literal["faiss", "balltree"] = "faiss",
+        batch_size: int = 64,
+        seed: int = 0,
+    ):
+        if not 0 < query_fraction <= 1:
+            raise ValueError(f"query_fraction must be in (0, 1], got {query_fraction}")
+        self.queries, self.documents = list(queries), list(documents)
+        self.rows = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+        self.params = params or MiningParams()
+        self.every_epochs, self.every_steps = every_epochs, every_steps
+        self.query_fraction = query_fraction
+        self.candidate_pool = candidate_pool
+        self.random_rate = random_rate
+        self.curriculum = list(curriculum)
+        self.searcher = searcher
+        self.batch_size = batch_size
+        self.rng = np.random.default_rng(seed)
+        self.positives: list[list[int]] = [[] for _ in self.queries]
+        for query, doc in self.rows:
+            if doc not in self.positives[query]:
+                self.positives[query].append(int(doc))
+        self.row_queries = sorted(set(self.rows[:, 0].tolist()))
+        self.negatives = np.full((len(self.queries), self.params.num_negatives), -1, dtype=np.int64)
+        self.negative_sources = np.full(self.negatives.shape, "", dtype=object)
+        self.pool: np.ndarray | None = None
+        self.dataset = None
+        self.history: list[dict] = []
+
+    # -- mining -------------------------------------------------------------------------------------------------
+    def _encode(self, model, texts: list[str], role: str) -> np.ndarray:
+        from negmine.encode import Encoder
+
+        encoder = Encoder(model, batch_size=self.batch_size, show_progress_bar=False, use_cache=False)
+        return encoder.encode(texts, role=role) if texts else np.zeros((0, 1), dtype=np.float32)
+
+    def _random_document(self, query: int) -> int:
+        while True:
+            doc = int(self.rng.integers(len(self.documents)))
+            if doc not in self.positives[query]:
+                return doc
+
+    def mine(self, model, epoch: float = 0.0, step: int = 0) -> dict:
+        """Re-mine the negatives of (a fraction of) the queries with ``model``; returns this refresh's log entry."""
+        training = model.training
+        model.eval()  # no dropout while encoding
+        try:
+            return self._mine(model, epoch, step)
+        finally:
+            model.train(training)
+
+    def _mine(self, model, epoch: float, step: int) -> dict:
+        from negmine.search.faiss import FaissSearcher
+
+        start = time.perf_counter()
+        first = self.pool is None and not self.history
+        stage = stage_at(self.curriculum, epoch)
+        params = self.params
+        if stage is not None:
+            params = params.model_copy(update={"range_min": stage.range_min, "range_max": stage.range_max})
+        mined_columns = min(stage.num_negatives or params.num_negatives, params.num_negatives) if stage else None
+        queries = np.asarray(self.row_queries)
+        if not first and self.query_fraction < 1:
+            size = max(1, round(self.query_fraction * len(queries)))
+            queries = np.sort(self.rng.choice(queries, size=size, replace=False))
+        docs = np.arange(len(self.documents)) if self.pool is None else self.pool
+        query_vectors = self._encode(model, [self.queries[q] for q in queries], "query")
+        doc_vectors = self._encode(model, [self.documents[d] for d in docs], "document")
+        local = {int(d): i for i, d in enumerate(docs)}
+        positives = [[local[d] for d in self.positives[q] if d in local] for q in queries]
+        widest = max((len(p) for p in self.positives), default=0)
+        old = self.negatives.copy()
+        rate = self.random_rate(epoch) if self.random_rate is not None else 0.0
+
+        if self.searcher == "balltree":
+            new, sources = self._balltree_negatives(model, queries, query_vectors, doc_vectors, docs, rate)
+        else:
+            k = min(len(docs), params.range_max + widest)
+            found = FaissSearcher(doc_vectors, use_gpu=False).search(query_vectors, k)
+            if first and self.candidate_pool:  # later refreshes encode and search only these documents
+                top = found.indices[:, : self.candidate_pool]
+                known = np.asarray([d for p in self.positives for d in p], dtype=np.int64)
+                self.pool = np.union1d(docs[top[top >= 0]], known)
+            mined = mine_negatives(query_vectors, doc_vectors, positives, {"dense": found}, params)
+            new = np.where(mined.indices >= 0, docs[np.clip(mined.indices, 0, None)], -1)
+            sources = np.full(new.shape, "dense", dtype=object)
+            columns = new.shape[1]
+            for row, query in enumerate(queries):
+                for column in range(columns):
+                    hard = mined_columns is None or column < mined_columns
+                    if new[row, column] < 0 or not hard or self.rng.random() < rate:
+                        new[row, column] = self._random_document(int(query))
+                        sources[row, column] = "random"
+        self.negatives[queries] = new
+        self.negative_sources[queries] = sources
+        entry = self._statistics(model, old, queries, epoch, step, rate, params, len(docs), first)
+        entry["seconds"] = round(time.perf_counter() - start, 3)
+        self.history.append(entry)
+        logger.info("negatives refreshed: %s", entry)
+        return entry
+
+    def _balltree_negatives(self, model, queries, query_vectors, doc_vectors, docs, rate):
+        """One negative per query from the two trees; other columns, if any, get the next draws."""
+        from negmine.search.balltree import BallTreeSearcher
+
+        all_queries = self._encode(model, self.queries, "query")
+        local = {int(d): i for i, d in enumerate(docs)}
+        positives = [[local[d] for d in p if d in local] for p in self.positives]
+        searcher = BallTreeSearcher(all_queries, doc_vectors, positives, seed=int(self.rng.integers(2**31)))
+        new = np.full((len(queries), self.params.num_negatives), -1, dtype=np.int64)
+        sources = np.full(new.shape, "", dtype=object)
+        for column in range(new.shape[1]):
+            found = searcher.search(zip(queries.tolist(), query_vectors, strict=True), rate)
+            for row, (source, index) in enumerate(found):
+                new[row, column] = index if source == "point" else docs[index]
+                sources[row, column] = "claim" if source == "point" else "abstract"
+        return new, sources
+
+    def _statistics(self, model, old, queries, epoch, step, rate, params, n_docs, first) -> dict:
+        changed = old[queries]
+        new = self.negatives[queries]
+        overlap = None
+        if not first:
+            same = [len(set(a) & set(b)) / max(1, len(set(b))) for a, b in zip(changed, new, strict=True)]
+            overlap = round(float(np.mean(same)), 4)
+        gap = self._score_gap(model, queries)
+        share = float(np.mean(self.negative_sources[queries] == "random"))
+        return {"epoch": round(float(epoch), 3), "step": int(step), "queries": len(queries), "documents": n_docs,
+                "random_rate": round(rate, 4), "random_share": round(share, 4), "range_min": params.range_min,
+                "range_max": params.range_max, "score_gap": gap, "overlap": overlap}  # fmt: skip
+
+    def _score_gap(self, model, queries) -> float | None:
+        """Mean over queries of (mean positive score - mean negative score) under ``model``; abstracts only."""
+        sample = queries[:256]
+        docs = sorted({int(d) for q in sample for d in [*self.positives[q], *self.negatives[q]] if d >= 0})
+        if not docs:
+            return None
+        index = {d: i for i, d in enumerate(docs)}
+        q = self._encode(model, [self.queries[i] for i in sample], "query")
+        d = self._encode(model, [self.documents[i] for i in docs], "document")
+        gaps = []
+        for row, query in enumerate(sample):
+            pos = [q[row] @ d[index[i]] for i in self.positives[query]]
+            neg = [q[row] @ d[index[int(i)]] for i, s in zip(self.negatives[query], self.negative_sources[query],
+                                                              strict=True) if i >= 0 and s != "claim"]  # fmt: skip
+            if pos and neg:
+                gaps.append(np.mean(pos) - np.mean(neg))
+        return round(float(np.mean(gaps)), 4) if gaps else None
+
+    # -- the dataset ---------------------------------------------------------------------------------------------
+    def _text(self, query: int, column: int) -> str:
+        index, source = self.negatives[query, column], self.negative_sources[query, column]
+        return self.queries[index] if source == "claim" else self.documents[index]
+
+    def build_dataset(self):
+        """The n-tuple dataset of the current negatives: anchor, positive, negative_1..k, one row per pair."""
+        from datasets import Dataset
+
+        columns = {"anchor": [self.queries[q] for q, _ in self.rows],
+                   "positive": [self.documents[d] for _, d in self.rows]}  # fmt: skip
+        for column in range(self.params.num_negatives):
+            columns[f"negative_{column + 1}"] = [self._text(q, column) for q, _ in self.rows]
+        return Dataset.from_dict(columns)
+
+    def initial_dataset(self, model):
+        """Mine with the starting model and return the dataset the trainer gets (and this callback refreshes)."""
+        self.mine(model, epoch=0.0, step=0)
+        self.dataset = self.build_dataset()
+        return self.dataset
+
+    def refresh(self, model, epoch: float, step: int, train_dataloader=None) -> dict:
+        """Re-mine and write the new rows over the trainer's dataset."""
+        entry = self.mine(model, epoch, step)
+        target = getattr(train_dataloader, "dataset", None) or self.dataset
+        swap_rows(target, self.build_dataset())
+        if target is not self.dataset and self.dataset is not None:
+            swap_rows(self.dataset, self.build_dataset())
+        return entry
+
+    # -- trainer hooks --------------------------------------------------------------------------------------------
+    def on_epoch_begin(self, args, state, control, model=None, train_dataloader=None, **kwargs):
+        epoch = int(round(state.epoch or 0))
+        if self.every_epochs and epoch > 0 and epoch % self.every_epochs == 0 and model is not None:
+            self.refresh(model, epoch, state.global_step, train_dataloader)
+        return control
+
+    def on_step_end(self, args, state, control, model=None, train_dataloader=None, **kwargs):
+        if self.every_steps and state.global_step % self.every_steps == 0 and state.global_step < state.max_steps:
+            self.refresh(model, state.epoch or 0.0, state.global_step, train_dataloader)
+        return control

@@ -1,0 +1,119 @@
+"""HardNegativeRefresh on the tiny SciFact: no negative is a known positive, the cost-bounding options do what they
+say (query fraction, candidate pool), the random-rate and curriculum schedules apply, and the trainer reads the
+swapped rows in the next epoch without a restart."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from negmine.data import load_retrieval
+from negmine.mining.dynamic import HardNegativeRefresh, swap_rows
+from negmine.mining.schedules import CurriculumStage, RandomRateSchedule
+from negmine.mining.static import MiningParams
+
+PARAMS = MiningParams(range_min=0, range_max=6, relative_margin=None, num_negatives=2)
+
+
+def inputs(scifact_dir):
+    data = load_retrieval(scifact_dir, "train", validation_fraction=0)
+    doc_ids = list(data.corpus)
+    query_ids = list(data.queries)
+    rows = [(query_ids.index(q), doc_ids.index(d)) for q, docs in data.relevant_docs().items() for d in sorted(docs)]
+    return [data.queries[q] for q in query_ids], data.document_texts(doc_ids), rows
+
+
+@pytest.fixture
+def refresh_inputs(scifact_dir):
+    return inputs(scifact_dir)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 1000), fraction=st.sampled_from([0.3, 1.0]), rate=st.sampled_from([0.0, 0.5, 1.0]),
+       searcher=st.sampled_from(["faiss", "balltree"]))  # fmt: skip
+def test_no_negative_is_a_known_positive(scifact_dir, tiny_model, seed, fraction, rate, searcher):
+    queries, documents, rows = inputs(scifact_dir)
+    schedule = RandomRateSchedule(kind="constant", r0=rate)
+    refresh = HardNegativeRefresh(queries, documents, rows, PARAMS, query_fraction=fraction, seed=seed,
+                                  random_rate=schedule, searcher=searcher)  # fmt: skip
+    dataset = refresh.initial_dataset(tiny_model)
+    refresh.refresh(tiny_model, epoch=1, step=3)
+    for (query, _), row in zip(rows, refresh.build_dataset(), strict=True):
+        for column in ("negative_1", "negative_2"):
+            assert row[column] not in {documents[d] for d in refresh.positives[query]}
+            assert row[column] != queries[query]
+    assert len(dataset) == len(rows) and dataset.column_names == ["anchor", "positive", "negative_1", "negative_2"]
+
+
+def test_query_fraction_and_candidate_pool_bound_the_work(refresh_inputs, tiny_model):
+    queries, documents, rows = refresh_inputs
+    rows = rows[:5]  # a few queries, so that their positives and top candidates leave part of the corpus out
+    refresh = HardNegativeRefresh(queries, documents, rows, PARAMS, query_fraction=0.5, candidate_pool=1, seed=1)
+    refresh.initial_dataset(tiny_model)
+    before = refresh.negatives.copy()
+    entry = refresh.refresh(tiny_model, epoch=1, step=5)
+    n_queries = len({q for q, _ in rows})
+    assert entry["queries"] == round(0.5 * n_queries)
+    assert entry["documents"] == len(refresh.pool) < len(documents)
+    untouched = [q for q in {q for q, _ in rows} if (refresh.negatives[q] == before[q]).all()]
+    assert len(untouched) >= n_queries - entry["queries"]
+    assert set(refresh.negatives[[q for q, _ in rows]].ravel()) <= set(refresh.pool.tolist())
+    assert [h["epoch"] for h in refresh.history] == [0.0, 1.0] and refresh.history[1]["overlap"] is not None
+
+
+def test_random_rate_and_curriculum(refresh_inputs, tiny_model):
+    queries, documents, rows = refresh_inputs
+    stages = [CurriculumStage(epoch=0, range_min=3, range_max=6, num_negatives=1),
+              CurriculumStage(epoch=1, range_min=0, range_max=3)]  # fmt: skip
+    refresh = HardNegativeRefresh(queries, documents, rows, PARAMS, curriculum=stages,
+                                  random_rate=RandomRateSchedule(kind="linear", r0=1.0, step=1.0))  # fmt: skip
+    first = refresh.mine(tiny_model, epoch=0)
+    assert (first["range_min"], first["random_rate"], first["random_share"]) == (3, 1.0, 1.0)
+    second = refresh.mine(tiny_model, epoch=1)
+    assert (second["range_min"], second["range_max"], second["random_rate"]) == (0, 3, 0.0)
+    assert second["random_share"] < 0.5  # every column mined; random only where the window ran short
+
+
+def test_trainer_reads_the_swapped_rows_without_a_restart(refresh_inputs, tiny_model, tmp_path, monkeypatch):
+    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    queries, documents, rows = refresh_inputs
+    refresh = HardNegativeRefresh(queries, documents, rows, PARAMS, seed=3,
+                                  random_rate=RandomRateSchedule(kind="constant", r0=1.0))  # fmt: skip
+    dataset = refresh.initial_dataset(tiny_model)
+    args = SentenceTransformerTrainingArguments(output_dir=str(tmp_path), num_train_epochs=2,
+                                                per_device_train_batch_size=4, report_to="none", save_strategy="no",
+                                                seed=1, use_cpu=True)  # fmt: skip
+    loss = MultipleNegativesRankingLoss(tiny_model)
+    trainer = SentenceTransformerTrainer(model=tiny_model, args=args, train_dataset=dataset, loss=loss,
+                                         callbacks=[refresh])  # fmt: skip
+    seen: list[list[str]] = []
+    collator_class = type(trainer.data_collator)
+    collate = collator_class.__call__
+
+    def recording(self, features):
+        seen.append([f["negative_1"] for f in features])
+        return collate(self, features)
+
+    monkeypatch.setattr(collator_class, "__call__", recording)
+    initial = list(dataset["negative_1"])
+    trainer.train()
+    steps_per_epoch = -(-len(rows) // 4)
+    assert len(refresh.history) == 2
+    epoch2 = [n for batch in seen[steps_per_epoch:] for n in batch]
+    refreshed = list(refresh.build_dataset()["negative_1"])
+    assert sorted(epoch2) == sorted(refreshed) != sorted(initial)
+
+
+def test_swap_rows_keeps_shape(refresh_inputs):
+    from datasets import Dataset
+
+    a = Dataset.from_dict({"anchor": ["x", "y"], "positive": ["p", "q"]})
+    swap_rows(a, Dataset.from_dict({"anchor": ["z", "w"], "positive": ["r", "s"]}))
+    assert a["anchor"] == ["z", "w"]
+    with pytest.raises(ValueError, match="keep columns and length"):
+        swap_rows(a, Dataset.from_dict({"anchor": ["z"], "positive": ["r"]}))
+    assert np.array_equal(a["positive"], ["r", "s"])
