@@ -48,6 +48,10 @@ class CombinedLoss(nn.Module):
         margin_strategy: ``absolute`` (threshold ``s_pos - margin``) or ``relative`` (``s_pos - |s_pos| * margin``).
         guide: a ``SentenceTransformer`` with the same tokenizer that scores the candidates for the masking; None
             uses the model being trained (its own embeddings, detached: no extra forward pass).
+        in_batch_negatives: True (shared negatives): every anchor is scored against every positive and negative in
+            the batch; False (per-example): only against its own positive and its own hard negatives.
+        track_scores: keep the last batch's anchor-candidate cosine scores (detached) in ``last_scores``, for
+            :class:`~negmine.training.temperature.TemperatureController`.
 
     Inputs:
         +----------------------------------------------+--------------------------------+
@@ -76,6 +80,8 @@ class CombinedLoss(nn.Module):
         false_negative_margin: float | None = None,
         margin_strategy: str = "absolute",
         guide=None,
+        in_batch_negatives: bool = True,
+        track_scores: bool = False,
     ):
         super().__init__()
         from sentence_transformers.sentence_transformer.losses import (
@@ -102,6 +108,9 @@ class CombinedLoss(nn.Module):
         self.false_negative_margin = false_negative_margin
         self.margin_strategy = margin_strategy
         self.guide = guide
+        self.in_batch_negatives = in_batch_negatives
+        self.track_scores = track_scores
+        self.last_scores: Tensor | None = None
 
     def forward(
         self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None
@@ -123,6 +132,10 @@ class CombinedLoss(nn.Module):
         if len(embeddings) < 2:
             raise ValueError(f"CombinedLoss needs (anchor, positive[, negatives...]) columns, got {len(embeddings)}")
         anchor, others = embeddings[0], embeddings[1:]
+        if self.track_scores:
+            from sentence_transformers.util import cos_sim
+
+            self.last_scores = cos_sim(anchor, torch.cat(others)).detach()
         batch = anchor.size(0)
         device = anchor.device
         pair_anchor = anchor.repeat(len(others), 1)
@@ -134,7 +147,7 @@ class CombinedLoss(nn.Module):
         components = {
             "mnrl": lambda: (
                 self.mnrl.compute_loss_from_embeddings(embeddings, labels)
-                if self.false_negative_margin is None
+                if self.false_negative_margin is None and self.in_batch_negatives
                 else self._masked_mnrl(embeddings, guide_embeddings)
             ),
             "contrastive": lambda: self.contrastive.compute_loss_from_embeddings([pair_anchor, pair_other], binary),
@@ -142,24 +155,37 @@ class CombinedLoss(nn.Module):
         }
         return {name: weight * components[name]() for name, weight in self.weights.items() if weight > 0}
 
+    def set_scale(self, scale: float) -> None:
+        """Change MNRL's scale (1 / temperature) during training."""
+        self.scale = scale
+        self.mnrl.scale = scale
+
     def _masked_mnrl(self, embeddings: list[Tensor], guide_embeddings: list[Tensor] | None) -> Tensor:
-        """MNRL over (positive, in-batch and hard candidates) with the guide's likely false negatives set to -inf;
-        the same mask as ``GISTEmbedLoss`` with ``contrast_anchors=contrast_positives=False``, for k negatives."""
+        """MNRL over (positive, in-batch and hard candidates) with masked candidates set to -inf: the guide's likely
+        false negatives (the mask of ``GISTEmbedLoss`` with ``contrast_anchors=contrast_positives=False``, for k
+        negatives) and, for per-example negatives, every other row's candidates."""
         from sentence_transformers.util import cos_sim
 
-        guide = [e.detach() for e in (embeddings if guide_embeddings is None else guide_embeddings)]
         scores = cos_sim(embeddings[0], torch.cat(embeddings[1:]))
-        guided = cos_sim(guide[0], torch.cat(guide[1:]))
-        positive = guided.diagonal().view(-1, 1)
-        slack = self.false_negative_margin * (positive.abs() if self.margin_strategy == "relative" else 1.0)
-        rows = torch.arange(scores.size(0), device=scores.device)
-        mask = guided > positive - slack
+        batch = scores.size(0)
+        rows = torch.arange(batch, device=scores.device)
+        mask = torch.zeros_like(scores, dtype=torch.bool)
+        if self.false_negative_margin is not None:
+            guide = [e.detach() for e in (embeddings if guide_embeddings is None else guide_embeddings)]
+            guided = cos_sim(guide[0], torch.cat(guide[1:]))
+            positive = guided.diagonal().view(-1, 1)
+            slack = self.false_negative_margin * (positive.abs() if self.margin_strategy == "relative" else 1.0)
+            mask = guided > positive - slack
+        if not self.in_batch_negatives:  # only the row's own columns: positive i, negatives batch * j + i
+            own = (torch.arange(scores.size(1), device=scores.device) % batch)[None, :] == rows[:, None]
+            mask = mask | ~own
         mask[rows, rows] = False  # never the anchor's own positive
         return nn.functional.cross_entropy(scores.masked_fill(mask, -torch.inf) * self.scale, rows)
 
     def get_config_dict(self) -> dict[str, Any]:
         return {
             "false_negative_margin": self.false_negative_margin,
+            "in_batch_negatives": self.in_batch_negatives,
             "margin_strategy": self.margin_strategy,
             "guide": None if self.guide is None else type(self.guide).__name__,
             "weights": self.weights,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, ValidationE
 
 from negmine.errors import NegmineError, describe_validation_error
 from negmine.losses.combined import DEFAULT_WEIGHTS
+from negmine.mining.schedules import CurriculumStage, RandomRateSchedule
 from negmine.models import BASE_MODEL
 from negmine.pairs.build import PairsConfig
 
@@ -51,6 +52,7 @@ class LossSection(BaseModel):
     false_negative_margin: float | None = None  # GISTEmbed-style masking of likely false negatives in MNRL
     margin_strategy: Literal["absolute", "relative"] = "absolute"
     guide: str | None = None  # a model name or path that scores the candidates; None: the model being trained
+    in_batch_negatives: bool = True  # False: each anchor sees only its own positive and hard negatives
 
     @field_validator("weights")
     @classmethod
@@ -97,6 +99,36 @@ class TrainingSection(BaseModel):
         return dict(self.model_extra or {})
 
 
+class RefreshSection(BaseModel):
+    """Dynamic hard negatives: re-mined with the model being trained (see ``HardNegativeRefresh``)."""
+
+    model_config = Strict
+    every_epochs: int | None = Field(1, ge=1)
+    every_steps: int | None = Field(None, ge=1)
+    query_fraction: float = Field(1.0, gt=0, le=1, description="Share of the queries re-mined at each refresh.")
+    candidate_pool: int | None = Field(None, ge=1, description="Re-encode only the union of each query's top-K.")
+    random_rate: RandomRateSchedule | None = None
+    curriculum: list[CurriculumStage] = Field(default_factory=list)
+    searcher: Literal["faiss", "balltree"] = "faiss"
+
+
+class TemperatureSection(BaseModel):
+    """Keep the entropy of the InfoNCE negative weights in a band by moving the temperature (1 / scale)."""
+
+    model_config = Strict
+    entropy_low: float = Field(0.3, ge=0, le=1, description="Lower edge, as a share of log(number of candidates).")
+    entropy_high: float = Field(0.7, ge=0, le=1)
+    every_steps: int = Field(10, ge=1)
+    min_scale: float = Field(5.0, gt=0)
+    max_scale: float = Field(100.0, gt=0)
+
+    @model_validator(mode="after")
+    def _band(self) -> TemperatureSection:
+        if self.entropy_low >= self.entropy_high:
+            raise ValueError("entropy_low must be below entropy_high")
+        return self
+
+
 class EvaluationSection(BaseModel):
     model_config = Strict
     splits: list[Literal["validation", "train", "dev", "test"]] = Field(default_factory=lambda: ["validation"])
@@ -116,6 +148,8 @@ class Recipe(BaseModel):
     data: DataSection = Field(default_factory=DataSection)
     pairs: PairsConfig | PairsFromDisk | None = None
     loss: LossSection = Field(default_factory=LossSection)
+    refresh: RefreshSection | None = None
+    temperature: TemperatureSection | None = None
     training: TrainingSection = Field(default_factory=TrainingSection)
     evaluation: EvaluationSection = Field(default_factory=EvaluationSection)
     output_dir: str
@@ -126,6 +160,10 @@ class Recipe(BaseModel):
             for key in ("dataset", "split", "data_dir", "validation_fraction", "seed"):
                 if key in self.pairs.model_fields_set:
                     raise ValueError(f"pairs.{key}: set it once, in the data section")
+        if self.refresh is not None and isinstance(self.pairs, PairsFromDisk):
+            raise ValueError("refresh: re-mining needs inline pairs options (or none), not a built pairs folder")
+        if self.temperature is not None and self.loss.type != "combined":
+            raise ValueError("temperature: the controller moves CombinedLoss's scale; set loss.type: combined")
         if self.data.validation_fraction == 0 and "validation" in self.evaluation.splits:
             raise ValueError("evaluation.splits: 'validation' needs data.validation_fraction above 0")
         return self

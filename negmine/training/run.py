@@ -2,7 +2,8 @@
 
 OUTPUT/model (a sentence-transformers model folder with its model card), OUTPUT/metrics.json (every labelled
 split asked for, in ``negmine eval``'s keys), OUTPUT/recipe.yaml (the resolved recipe), OUTPUT/train_log.json
-(the trainer's log history, loss components included), OUTPUT/pairs (the pairs it trained on) and
+(the trainer's log history, loss components included), OUTPUT/pairs (the pairs it trained on),
+OUTPUT/dynamics.json (each negative refresh and temperature step, when the recipe asks for them) and
 OUTPUT/checkpoints (the trainer's; an interrupted run resumes from the last one).
 """
 
@@ -82,6 +83,24 @@ def training_pairs(recipe: Recipe, output: Path, show_progress_bar: bool):
     return view, f"{counts['rows']} {output_format} rows, negatives by source {counts['negatives_by_source']}"
 
 
+def refresh_callback(recipe: Recipe):
+    """The recipe's :class:`~negmine.mining.dynamic.HardNegativeRefresh` over the training split, mining with the
+    pairs section's filters (defaults with one negative where the recipe has none)."""
+    from negmine.mining.dynamic import HardNegativeRefresh
+    from negmine.mining.static import MiningParams
+
+    data = load_split(recipe, "train")
+    doc_ids, query_ids = list(data.corpus), list(data.queries)
+    doc_index, query_index = {d: i for i, d in enumerate(doc_ids)}, {q: i for i, q in enumerate(query_ids)}
+    rows = [(query_index[q], doc_index[d]) for q, docs in data.relevant_docs().items() for d in sorted(docs)]
+    config = recipe.pairs_config()
+    params = config.mining if config is not None else MiningParams(num_negatives=1)
+    options = recipe.refresh.model_dump(exclude={"random_rate", "curriculum"})
+    return HardNegativeRefresh([data.queries[q] for q in query_ids], data.document_texts(doc_ids), rows, params,
+                               random_rate=recipe.refresh.random_rate, curriculum=recipe.refresh.curriculum,
+                               seed=recipe.training.arguments().get("seed", 42), **options)  # fmt: skip
+
+
 def make_loss(recipe: Recipe, model):
     """The recipe's loss as a sentence-transformers loss module."""
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
@@ -90,14 +109,15 @@ def make_loss(recipe: Recipe, model):
     from negmine.models import load_model
 
     loss = recipe.loss
-    if loss.type == "mnrl" and loss.false_negative_margin is None:
+    if loss.type == "mnrl" and loss.false_negative_margin is None and loss.in_batch_negatives:
         return MultipleNegativesRankingLoss(model, scale=loss.scale)
     weights = {"mnrl": 1.0} if loss.type == "mnrl" else loss.weights  # masked MNRL alone is CombinedLoss's MNRL
     guide = load_model(loss.guide, max_seq_length=recipe.model.max_seq_length) if loss.guide else None
     return CombinedLoss(model, weights=weights, scale=loss.scale, contrastive_margin=loss.contrastive_margin,
                         weights_as_cosine_targets=loss.weights_as_cosine_targets,
                         false_negative_margin=loss.false_negative_margin, margin_strategy=loss.margin_strategy,
-                        guide=guide)  # fmt: skip
+                        guide=guide, in_batch_negatives=loss.in_batch_negatives,
+                        track_scores=recipe.temperature is not None)  # fmt: skip
 
 
 def evaluates_once(arguments: dict) -> bool:
@@ -147,7 +167,23 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
     (output / "recipe.yaml").write_text(yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False))
 
     model = load_model(recipe.model.name, max_seq_length=recipe.model.max_seq_length)
-    train_dataset, pairs_summary = training_pairs(recipe, output, show_progress_bar)
+    callbacks = []
+    refresh = None
+    if recipe.refresh is not None:
+        refresh = refresh_callback(recipe)
+        train_dataset = refresh.initial_dataset(model)
+        pairs_summary = f"{len(train_dataset)} n-tuple rows, re-mined with the model being trained "
+        pairs_summary += str(recipe.refresh.model_dump(mode="json", exclude_defaults=True))
+        callbacks.append(refresh)
+    else:
+        train_dataset, pairs_summary = training_pairs(recipe, output, show_progress_bar)
+    loss = make_loss(recipe, model)
+    controller = None
+    if recipe.temperature is not None:
+        from negmine.training.temperature import TemperatureController
+
+        controller = TemperatureController(loss, **recipe.temperature.model_dump())
+        callbacks.append(controller)
     evaluator = None
     arguments = recipe.training.arguments()
     if recipe.data.validation_fraction > 0 and not evaluates_once(arguments):
@@ -157,8 +193,8 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
         arguments.update(load_best_model_at_end=False, eval_strategy="no")
     args = SentenceTransformerTrainingArguments(output_dir=str(checkpoints), disable_tqdm=not show_progress_bar,
                                                 report_to="none", **arguments)  # fmt: skip
-    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=train_dataset,
-                                         loss=make_loss(recipe, model), evaluator=evaluator)  # fmt: skip
+    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=train_dataset, loss=loss,
+                                         evaluator=evaluator, callbacks=callbacks)  # fmt: skip
     start = time.perf_counter()
     checkpoint = last_checkpoint(checkpoints) if resume else None
     if checkpoint:
@@ -173,8 +209,15 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
     model.save(str(output / "model"))
     card = output / "model" / "README.md"
     card.write_text(card.read_text() + "\n" + _card_section(recipe, pairs_summary, metrics))
-    write_json(output / "metrics.json", {"splits": metrics, "train_seconds": round(train_seconds, 1),
-                                         "resumed_from": checkpoint}, overwrite=True)  # fmt: skip
+    summary = {"splits": metrics, "train_seconds": round(train_seconds, 1), "resumed_from": checkpoint}
+    if refresh is not None:  # the first mining happens before training; the refreshes inside it
+        during = sum(entry["seconds"] for entry in refresh.history[1:])
+        summary.update(initial_mining_seconds=refresh.history[0]["seconds"], refresh_seconds=round(during, 1),
+                       refresh_share=round(during / train_seconds, 4) if train_seconds else None)  # fmt: skip
+    write_json(output / "metrics.json", summary, overwrite=True)
+    write_json(output / "dynamics.json", {"refresh": refresh.history if refresh else [],
+                                          "temperature": controller.history if controller else []},
+               overwrite=True)  # fmt: skip
     write_json(output / "train_log.json", trainer.state.log_history, overwrite=True)
     return metrics
 

@@ -127,3 +127,16 @@ def test_false_negative_masking_by_hand(tiny_model):
     )
     with pytest.raises(ValueError, match="margin_strategy"):
         CombinedLoss(tiny_model, false_negative_margin=0.1, margin_strategy="sometimes")
+
+
+def test_per_example_negatives_by_hand(tiny_model):
+    loss = CombinedLoss(tiny_model, weights={"mnrl": 1.0}, scale=1.0, in_batch_negatives=False)
+    anchors = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    positives = torch.tensor([[0.8, 0.6], [0.0, 1.0]])
+    negatives = torch.tensor([[0.6, 0.8], [1.0, 0.0]])
+    value = loss.compute_loss_from_embeddings([anchors, positives, negatives])["mnrl"]
+    row0 = -0.8 + math.log(math.exp(0.8) + math.exp(0.6))  # its positive and its own negative only
+    row1 = -1.0 + math.log(math.exp(1.0) + math.exp(0.0))
+    assert value.item() == pytest.approx((row0 + row1) / 2, abs=1e-6)
+    shared = CombinedLoss(tiny_model, weights={"mnrl": 1.0}, scale=1.0)
+    assert shared.compute_loss_from_embeddings([anchors, positives, negatives])["mnrl"].item() > value.item()

@@ -22,7 +22,10 @@ def test_every_shipped_recipe_validates_and_opens_with_its_command(path):
 
 
 def test_shipped_recipes_exist():
-    assert {p.name for p in RECIPES} >= {"scifact-inbatch.yaml", "scifact-static.yaml", "scifact-mnrl-static.yaml"}
+    assert {p.name for p in RECIPES} >= {"scifact-inbatch.yaml", "scifact-static.yaml", "scifact-mnrl-static.yaml",
+                                         "scifact-dynamic.yaml", "scifact-balltree-decay.yaml",
+                                         "scifact-balltree-random.yaml", "scifact-balltree-norandom.yaml",
+                                         "scifact-curriculum.yaml"}  # fmt: skip
 
 
 def write(tmp_path, text):

@@ -119,3 +119,38 @@ def test_make_loss_masks_false_negatives_when_asked(tmp_path, scifact_dir, tiny_
     assert isinstance(loss, CombinedLoss) and loss.weights == {"mnrl": 1.0}
     assert loss.false_negative_margin == 0.05 and loss.guide is not None
     assert not isinstance(make_loss(load_recipe(path, [("loss.type", "mnrl")]), model), CombinedLoss)
+
+
+def test_dynamic_recipe_refreshes_each_epoch_and_logs_the_temperature(tmp_path, scifact_dir, tiny_model_path):
+    path = recipe_file(tmp_path, scifact_dir, tiny_model_path)
+    tree = yaml.safe_load(path.read_text())
+    tree["refresh"] = {"every_epochs": 1, "query_fraction": 0.5, "candidate_pool": 4,
+                       "random_rate": {"kind": "linear", "r0": 0.8, "step": 0.4},
+                       "curriculum": [{"epoch": 0, "range_min": 2, "range_max": 6},
+                                      {"epoch": 1, "range_min": 0, "range_max": 3}]}  # fmt: skip
+    tree["temperature"] = {"every_steps": 1, "entropy_low": 0.2, "entropy_high": 0.4}
+    tree["evaluation"] = {"splits": ["validation"]}
+    path.write_text(yaml.safe_dump(tree))
+    result = CliRunner().invoke(cli, ["train", str(path)])
+    assert result.exit_code == 0, result.output
+    run = tmp_path / "run"
+    dynamics = json.loads((run / "dynamics.json").read_text())
+    assert [(e["epoch"], e["range_min"], e["random_rate"]) for e in dynamics["refresh"]] == [(0.0, 2, 0.8),
+                                                                                          (1.0, 0, 0.4)]  # fmt: skip
+    assert (
+        dynamics["refresh"][1]["overlap"] is not None
+        and dynamics["refresh"][1]["queries"] < dynamics["refresh"][0]["queries"]
+    )
+    assert len(dynamics["temperature"]) >= 2
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert 0 < metrics["refresh_share"] < 1 and metrics["refresh_seconds"] >= 0
+
+
+def test_refresh_needs_inline_pairs(tmp_path, scifact_dir, tiny_model_path):
+    path = recipe_file(tmp_path, scifact_dir, tiny_model_path)
+    tree = yaml.safe_load(path.read_text())
+    tree["pairs"] = {"path": str(tmp_path)}
+    tree["refresh"] = {}
+    path.write_text(yaml.safe_dump(tree))
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 1 and "refresh: re-mining needs inline pairs options" in result.output
