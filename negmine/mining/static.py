@@ -108,12 +108,14 @@ def merge_candidates(
     doc_embeddings: np.ndarray,
     candidates: dict[str, SearchResults],
     rescore: Sequence[str] = (),
+    keep_order: Sequence[str] = (),
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """One candidate list per query from one or more searchers.
 
-    A single searcher keeps its own ranking (a lexical searcher ranks by BM25; a searcher in ``rescore`` whose name
-    does not start with ``lexical`` is re-ranked by the exact dense score). Several searchers are merged without
-    duplicates and ranked by the dense score, so ``range_min`` skips the same head whichever searcher found it.
+    A single searcher keeps its own ranking when it is in ``keep_order`` (a lexical searcher ranks by BM25) or is
+    not rescored; a rescored one (an approximate index) is re-ranked by the exact dense score. Several searchers
+    are merged without duplicates and ranked by the dense score, so ``range_min`` skips the same head whichever
+    searcher found it.
 
     Returns:
         ``(indices, scores, source_bits, names)``: ``(n_queries, n)`` document indices (-1: none), dense scores, a
@@ -138,7 +140,7 @@ def merge_candidates(
             same = (indices[:, 1:] == indices[:, :-1]) & (indices[:, 1:] >= 0)
             bits[:, :-1] |= np.where(same, bits[:, 1:], 0)
             indices[:, 1:] = np.where(same, -1, indices[:, 1:])
-    if len(names) > 1 or (names[0] in rescore and not names[0].startswith("lexical")):
+    if len(names) > 1 or (names[0] in rescore and names[0] not in keep_order):
         key = np.where(indices >= 0, -np.nan_to_num(scores, nan=np.inf), np.inf)
         order = np.lexsort((indices, key), axis=-1)
         indices, scores, bits = (np.take_along_axis(a, order, 1) for a in (indices, scores, bits))
@@ -152,6 +154,7 @@ def mine_negatives(
     candidates: dict[str, SearchResults],
     params: MiningParams | None = None,
     rescore: Sequence[str] = (),
+    keep_order: Sequence[str] = ("lexical",),
     excluded: np.ndarray | None = None,
     show_progress_bar: bool = False,
 ) -> MinedNegatives:
@@ -166,6 +169,8 @@ def mine_negatives(
         params: :class:`MiningParams` (defaults: window 10..100, relative margin 0.05, 3 negatives, top).
         rescore: searchers whose scores are not the dense similarity (BM25, approximate indexes): their candidates
             get exact dense scores before filtering.
+        keep_order: searchers whose own ranking is kept when they are the only one (by default ``lexical``:
+            the window counts BM25 ranks, not dense ones).
         excluded: a boolean mask over documents that must never be negatives (noise, retractions).
         show_progress_bar: a progress bar over queries.
 
@@ -193,7 +198,7 @@ def mine_negatives(
         )
 
     proposed = {name: int((np.asarray(c.indices) >= 0).sum()) for name, c in candidates.items()}
-    indices, scores, bits, names = merge_candidates(query_embeddings, doc_embeddings, candidates, rescore)
+    indices, scores, bits, names = merge_candidates(query_embeddings, doc_embeddings, candidates, rescore, keep_order)
     valid = indices >= 0
     is_positive = valid & (indices[:, :, None] == pos[:, None, :]).any(axis=2)
     is_excluded = valid & excluded[np.clip(indices, 0, None)] if excluded is not None else np.zeros_like(valid)
