@@ -1,4 +1,5 @@
-"""Time per training step of CombinedLoss against MultipleNegativesRankingLoss alone, on the same batches.
+"""Time per training step of CombinedLoss against MultipleNegativesRankingLoss alone, on the same batches; also
+MNRL with per-example negatives (no in-batch sharing) and with GISTEmbed-style false-negative masking.
 
     python benchmarks/loss_step.py --pairs runs/pairs-ntuple --json results/bench-loss-step.json
 
@@ -39,13 +40,18 @@ def main() -> None:
     dataset = training_view(load_from_disk(str(Path(args.pairs) / "dataset")), manifest["parameters"]["output_format"])
     model = load_model(args.model, max_seq_length=args.max_seq_length)
     model.train()
-    losses = {"mnrl": MultipleNegativesRankingLoss(model), "combined": CombinedLoss(model)}
+    losses = {
+        "mnrl": MultipleNegativesRankingLoss(model),
+        "combined": CombinedLoss(model),
+        "per_example": CombinedLoss(model, weights={"mnrl": 1.0}, in_batch_negatives=False),
+        "masked": CombinedLoss(model, weights={"mnrl": 1.0}, false_negative_margin=0.0),
+    }
     times: dict[str, list[float]] = {name: [] for name in losses}
     for step in range(args.steps + 1):
         rows = dataset.select(range(step * args.batch_size, (step + 1) * args.batch_size))
         preprocess = getattr(model, "preprocess", None) or model.tokenize  # ST >= 6 renamed tokenize
         features = [preprocess(rows[column]) for column in dataset.column_names]
-        for name in list(losses) if step % 2 == 0 else list(losses)[::-1]:
+        for name in list(losses) if step % 2 == 0 else list(losses)[::-1]:  # alternate the order
             torch.manual_seed(step)
             start = time.perf_counter()
             value = losses[name](features, None)
@@ -63,7 +69,9 @@ def main() -> None:
         **{f"{name}_step_s": round(statistics.mean(values), 3) for name, values in times.items()},
         **{f"{name}_step_sd": round(statistics.stdev(values), 3) for name, values in times.items()},
     }
-    result["combined_over_mnrl"] = round(result["combined_step_s"] / result["mnrl_step_s"], 4)
+    for name in losses:
+        if name != "mnrl":
+            result[f"{name}_over_mnrl"] = round(result[f"{name}_step_s"] / result["mnrl_step_s"], 4)
     emit_benchmark(result, args.json)
 
 
