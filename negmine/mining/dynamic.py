@@ -119,7 +119,10 @@ class HardNegativeRefresh(TrainerCallback):
     def _encode(self, model, texts: list[str], role: str) -> np.ndarray:
         from negmine.encode import Encoder
 
-        encoder = Encoder(model, batch_size=self.batch_size, show_progress_bar=False, use_cache=False)
+        # The starting model is usually the base model, whose corpus embeddings are cached; a model in training
+        # changes at every step, so its vectors are never worth keeping.
+        cache = not self.history
+        encoder = Encoder(model, batch_size=self.batch_size, show_progress_bar=False, use_cache=cache)
         return encoder.encode(texts, role=role) if texts else np.zeros((0, 1), dtype=np.float32)
 
     def _random_document(self, query: int) -> int:
