@@ -93,6 +93,8 @@ class HardNegativeRefresh(TrainerCallback):
     ):
         if not 0 < query_fraction <= 1:
             raise ValueError(f"query_fraction must be in (0, 1], got {query_fraction}")
+        if searcher == "balltree" and params is not None and params.num_negatives != 1:
+            raise ValueError("the balltree searcher gives one negative a point: set num_negatives to 1")
         self.queries, self.documents = list(queries), list(documents)
         self.rows = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
         self.params = params or MiningParams()
@@ -111,6 +113,7 @@ class HardNegativeRefresh(TrainerCallback):
         self.row_queries = sorted(set(self.rows[:, 0].tolist()))
         self.negatives = np.full((len(self.queries), self.params.num_negatives), -1, dtype=np.int64)
         self.negative_sources = np.full(self.negatives.shape, "", dtype=object)
+        self.negative_random = np.zeros(self.negatives.shape, dtype=bool)
         self.pool: np.ndarray | None = None
         self.dataset = None
         self.history: list[dict] = []
@@ -160,11 +163,11 @@ class HardNegativeRefresh(TrainerCallback):
         local = {int(d): i for i, d in enumerate(docs)}
         positives = [[local[d] for d in self.positives[q] if d in local] for q in queries]
         widest = max((len(p) for p in self.positives), default=0)
-        old = self.negatives.copy()
+        old, old_sources = self.negatives.copy(), self.negative_sources.copy()
         rate = self.random_rate(epoch) if self.random_rate is not None else 0.0
 
         if self.searcher == "balltree":
-            new, sources = self._balltree_negatives(model, queries, query_vectors, doc_vectors, docs, rate)
+            new, sources, random = self._balltree_negatives(model, queries, query_vectors, doc_vectors, docs, rate)
         else:
             k = min(len(docs), params.range_max + widest)
             found = FaissSearcher(doc_vectors, use_gpu=False).search(query_vectors, k)
@@ -174,48 +177,46 @@ class HardNegativeRefresh(TrainerCallback):
                 self.pool = np.union1d(docs[top[top >= 0]], known)
             mined = mine_negatives(query_vectors, doc_vectors, positives, {"dense": found}, params)
             new = np.where(mined.indices >= 0, docs[np.clip(mined.indices, 0, None)], -1)
-            sources = np.full(new.shape, "dense", dtype=object)
-            columns = new.shape[1]
+            sources = np.full(new.shape, "abstract", dtype=object)
+            random = np.zeros(new.shape, dtype=bool)
             for row, query in enumerate(queries):
-                for column in range(columns):
+                for column in range(new.shape[1]):
                     hard = mined_columns is None or column < mined_columns
                     if new[row, column] < 0 or not hard or self.rng.random() < rate:
                         new[row, column] = self._random_document(int(query))
-                        sources[row, column] = "random"
+                        random[row, column] = True
         self.negatives[queries] = new
         self.negative_sources[queries] = sources
-        entry = self._statistics(model, old, queries, epoch, step, rate, params, len(docs), first)
+        self.negative_random[queries] = random
+        entry = self._statistics(model, old, old_sources, queries, epoch, step, rate, params, len(docs), first)
         entry["seconds"] = round(time.perf_counter() - start, 3)
         self.history.append(entry)
         logger.info("negatives refreshed: %s", entry)
         return entry
 
     def _balltree_negatives(self, model, queries, query_vectors, doc_vectors, docs, rate):
-        """One negative per query from the two trees; other columns, if any, get the next draws."""
+        """One negative per query from the two trees (the nearest allowed claim or abstract, or a random one)."""
         from negmine.search.balltree import BallTreeSearcher
 
         all_queries = self._encode(model, self.queries, "query")
         local = {int(d): i for i, d in enumerate(docs)}
         positives = [[local[d] for d in p if d in local] for p in self.positives]
         searcher = BallTreeSearcher(all_queries, doc_vectors, positives, seed=int(self.rng.integers(2**31)))
-        new = np.full((len(queries), self.params.num_negatives), -1, dtype=np.int64)
-        sources = np.full(new.shape, "", dtype=object)
-        for column in range(new.shape[1]):
-            found = searcher.search(zip(queries.tolist(), query_vectors, strict=True), rate)
-            for row, (source, index) in enumerate(found):
-                new[row, column] = index if source == "point" else docs[index]
-                sources[row, column] = "claim" if source == "point" else "abstract"
-        return new, sources
+        found = searcher.search(zip(queries.tolist(), query_vectors, strict=True), rate)
+        new = np.asarray([[index if source == "point" else docs[index]] for source, index in found], dtype=np.int64)
+        sources = np.asarray([["claim" if source == "point" else "abstract"] for source, _ in found], dtype=object)
+        return new, sources, searcher.last_random[:, None].copy()
 
-    def _statistics(self, model, old, queries, epoch, step, rate, params, n_docs, first) -> dict:
-        changed = old[queries]
-        new = self.negatives[queries]
+    def _statistics(self, model, old, old_sources, queries, epoch, step, rate, params, n_docs, first) -> dict:
         overlap = None
-        if not first:
-            same = [len(set(a) & set(b)) / max(1, len(set(b))) for a, b in zip(changed, new, strict=True)]
-            overlap = round(float(np.mean(same)), 4)
+        if not first:  # the share of each query's new negatives that it already had (claims and abstracts apart)
+            before = [set(zip(old[q], old_sources[q], strict=True)) for q in queries]
+            after = [set(zip(self.negatives[q], self.negative_sources[q], strict=True)) for q in queries]
+            overlap = round(
+                float(np.mean([len(a & b) / max(1, len(b)) for a, b in zip(before, after, strict=True)])), 4
+            )
         gap = self._score_gap(model, queries)
-        share = float(np.mean(self.negative_sources[queries] == "random"))
+        share = float(np.mean(self.negative_random[queries]))
         return {"epoch": round(float(epoch), 3), "step": int(step), "queries": len(queries), "documents": n_docs,
                 "random_rate": round(rate, 4), "random_share": round(share, 4), "range_min": params.range_min,
                 "range_max": params.range_max, "score_gap": gap, "overlap": overlap}  # fmt: skip

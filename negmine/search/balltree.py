@@ -116,6 +116,7 @@ class BallTreeSearcher:
             "counter": [set(p) for p in positives],
         }
         self.rng = np.random.default_rng(seed)
+        self.last_random = np.zeros(0, dtype=bool)
 
     def nearest(self, indices: Sequence[int], embeddings: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
         """The nearest allowed neighbour of each point in each tree, and the closer of the two.
@@ -169,6 +170,7 @@ class BallTreeSearcher:
         indices = [int(i) for i, _ in points]
         embeddings = np.stack([np.asarray(e, dtype=np.float32) for _, e in points])
         draws = self.rng.random(len(points))
+        self.last_random = draws < random_rate  # which of the last call's negatives were drawn at random
         sources, chosen, _ = self.nearest(indices, embeddings) if (draws >= random_rate).any() else ([], [], [])
         return [
             self.random_negative(index) if draw < random_rate else (sources[row], int(chosen[row]))

@@ -36,15 +36,18 @@ def refresh_inputs(scifact_dir):
 def test_no_negative_is_a_known_positive(scifact_dir, tiny_model, seed, fraction, rate, searcher):
     queries, documents, rows = inputs(scifact_dir)
     schedule = RandomRateSchedule(kind="constant", r0=rate)
-    refresh = HardNegativeRefresh(queries, documents, rows, PARAMS, query_fraction=fraction, seed=seed,
+    params = PARAMS if searcher == "faiss" else PARAMS.model_copy(update={"num_negatives": 1})
+    refresh = HardNegativeRefresh(queries, documents, rows, params, query_fraction=fraction, seed=seed,
                                   random_rate=schedule, searcher=searcher)  # fmt: skip
     dataset = refresh.initial_dataset(tiny_model)
     refresh.refresh(tiny_model, epoch=1, step=3)
     for (query, _), row in zip(rows, refresh.build_dataset(), strict=True):
-        for column in ("negative_1", "negative_2"):
+        for column in [f"negative_{i + 1}" for i in range(params.num_negatives)]:
             assert row[column] not in {documents[d] for d in refresh.positives[query]}
             assert row[column] != queries[query]
-    assert len(dataset) == len(rows) and dataset.column_names == ["anchor", "positive", "negative_1", "negative_2"]
+    assert len(dataset) == len(rows) and dataset.column_names[:3] == ["anchor", "positive", "negative_1"]
+    if rate == 1.0:
+        assert refresh.history[-1]["random_share"] == 1.0
 
 
 def test_query_fraction_and_candidate_pool_bound_the_work(refresh_inputs, tiny_model):
@@ -106,6 +109,11 @@ def test_trainer_reads_the_swapped_rows_without_a_restart(refresh_inputs, tiny_m
     epoch2 = [n for batch in seen[steps_per_epoch:] for n in batch]
     refreshed = list(refresh.build_dataset()["negative_1"])
     assert sorted(epoch2) == sorted(refreshed) != sorted(initial)
+
+
+def test_balltree_searcher_needs_one_negative(refresh_inputs):
+    with pytest.raises(ValueError, match="one negative a point"):
+        HardNegativeRefresh(*refresh_inputs, PARAMS, searcher="balltree")
 
 
 def test_swap_rows_keeps_shape(refresh_inputs):
