@@ -158,7 +158,12 @@ class HardNegativeRefresh(TrainerCallback):
             size = max(1, round(self.query_fraction * len(queries)))
             queries = np.sort(self.rng.choice(queries, size=size, replace=False))
         docs = np.arange(len(self.documents)) if self.pool is None else self.pool
-        query_vectors = self._encode(model, [self.queries[q] for q in queries], "query")
+        all_queries = None
+        if self.searcher == "balltree":  # its point tree holds every query
+            all_queries = self._encode(model, self.queries, "query")
+            query_vectors = all_queries[queries]
+        else:
+            query_vectors = self._encode(model, [self.queries[q] for q in queries], "query")
         doc_vectors = self._encode(model, [self.documents[d] for d in docs], "document")
         local = {int(d): i for i, d in enumerate(docs)}
         positives = [[local[d] for d in self.positives[q] if d in local] for q in queries]
@@ -167,7 +172,9 @@ class HardNegativeRefresh(TrainerCallback):
         rate = self.random_rate(epoch) if self.random_rate is not None else 0.0
 
         if self.searcher == "balltree":
-            new, sources, random = self._balltree_negatives(model, queries, query_vectors, doc_vectors, docs, rate)
+            new, sources, random = self._balltree_negatives(
+                all_queries, queries, query_vectors, doc_vectors, docs, rate
+            )
         else:
             k = min(len(docs), params.range_max + widest)
             found = FaissSearcher(doc_vectors, use_gpu=False).search(query_vectors, k)
@@ -188,17 +195,17 @@ class HardNegativeRefresh(TrainerCallback):
         self.negatives[queries] = new
         self.negative_sources[queries] = sources
         self.negative_random[queries] = random
-        entry = self._statistics(model, old, old_sources, queries, epoch, step, rate, params, len(docs), first)
+        gap = self._score_gap(query_vectors, doc_vectors, queries, docs)
+        entry = self._statistics(old, old_sources, queries, epoch, step, rate, params, len(docs), first, gap)
         entry["seconds"] = round(time.perf_counter() - start, 3)
         self.history.append(entry)
         logger.info("negatives refreshed: %s", entry)
         return entry
 
-    def _balltree_negatives(self, model, queries, query_vectors, doc_vectors, docs, rate):
+    def _balltree_negatives(self, all_queries, queries, query_vectors, doc_vectors, docs, rate):
         """One negative per query from the two trees (the nearest allowed claim or abstract, or a random one)."""
         from negmine.search.balltree import BallTreeSearcher
 
-        all_queries = self._encode(model, self.queries, "query")
         local = {int(d): i for i, d in enumerate(docs)}
         positives = [[local[d] for d in p if d in local] for p in self.positives]
         searcher = BallTreeSearcher(all_queries, doc_vectors, positives, seed=int(self.rng.integers(2**31)))
@@ -207,7 +214,7 @@ class HardNegativeRefresh(TrainerCallback):
         sources = np.asarray([["claim" if source == "point" else "abstract"] for source, _ in found], dtype=object)
         return new, sources, searcher.last_random[:, None].copy()
 
-    def _statistics(self, model, old, old_sources, queries, epoch, step, rate, params, n_docs, first) -> dict:
+    def _statistics(self, old, old_sources, queries, epoch, step, rate, params, n_docs, first, gap) -> dict:
         overlap = None
         if not first:  # the share of each query's new negatives that it already had (claims and abstracts apart)
             before = [set(zip(old[q], old_sources[q], strict=True)) for q in queries]
@@ -215,26 +222,22 @@ class HardNegativeRefresh(TrainerCallback):
             overlap = round(
                 float(np.mean([len(a & b) / max(1, len(b)) for a, b in zip(before, after, strict=True)])), 4
             )
-        gap = self._score_gap(model, queries)
         share = float(np.mean(self.negative_random[queries]))
         return {"epoch": round(float(epoch), 3), "step": int(step), "queries": len(queries), "documents": n_docs,
                 "random_rate": round(rate, 4), "random_share": round(share, 4), "range_min": params.range_min,
                 "range_max": params.range_max, "score_gap": gap, "overlap": overlap}  # fmt: skip
 
-    def _score_gap(self, model, queries) -> float | None:
-        """Mean over queries of (mean positive score - mean negative score) under ``model``; abstracts only."""
-        sample = queries[:256]
-        docs = sorted({int(d) for q in sample for d in [*self.positives[q], *self.negatives[q]] if d >= 0})
-        if not docs:
-            return None
-        index = {d: i for i, d in enumerate(docs)}
-        q = self._encode(model, [self.queries[i] for i in sample], "query")
-        d = self._encode(model, [self.documents[i] for i in docs], "document")
+    def _score_gap(self, query_vectors, doc_vectors, queries, docs) -> float | None:
+        """Mean over the re-mined queries of (mean positive score - mean negative score), from the vectors this
+        mining encoded; abstract negatives only (claims are not in the document vectors, nor are random abstracts
+        outside a candidate pool)."""
+        local = {int(d): i for i, d in enumerate(docs)}
         gaps = []
-        for row, query in enumerate(sample):
-            pos = [q[row] @ d[index[i]] for i in self.positives[query]]
-            neg = [q[row] @ d[index[int(i)]] for i, s in zip(self.negatives[query], self.negative_sources[query],
-                                                              strict=True) if i >= 0 and s != "claim"]  # fmt: skip
+        for row, query in enumerate(queries):
+            pos = [query_vectors[row] @ doc_vectors[local[d]] for d in self.positives[query] if d in local]
+            negatives = zip(self.negatives[query], self.negative_sources[query], strict=True)
+            neg = [query_vectors[row] @ doc_vectors[local[int(d)]] for d, source in negatives
+                   if source == "abstract" and int(d) in local]  # fmt: skip
             if pos and neg:
                 gaps.append(np.mean(pos) - np.mean(neg))
         return round(float(np.mean(gaps)), 4) if gaps else None

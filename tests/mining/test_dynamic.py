@@ -64,6 +64,7 @@ def test_query_fraction_and_candidate_pool_bound_the_work(refresh_inputs, tiny_m
     assert len(untouched) >= n_queries - entry["queries"]
     assert set(refresh.negatives[[q for q, _ in rows]].ravel()) <= set(refresh.pool.tolist())
     assert [h["epoch"] for h in refresh.history] == [0.0, 1.0] and refresh.history[1]["overlap"] is not None
+    assert all(isinstance(h["score_gap"], float) for h in refresh.history)
 
 
 def test_random_rate_and_curriculum(refresh_inputs, tiny_model):
