@@ -147,7 +147,7 @@ class HardNegativeRefresh(TrainerCallback):
         from negmine.search.faiss import FaissSearcher
 
         start = time.perf_counter()
-        first = self.pool is None and not self.history
+        first = not self.history  # the pool, when asked for, is taken from this first mining
         stage = stage_at(self.curriculum, epoch)
         params = self.params
         if stage is not None:
