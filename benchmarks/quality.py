@@ -5,7 +5,9 @@ on the validation split (and SciFact dev/test where present), with wall times; s
     nohup python benchmarks/quality.py --recipes recipes/scifact-inbatch.yaml recipes/scifact-static.yaml \\
         recipes/scifact-mnrl-static.yaml --seeds 1 2 3 --json results/bench-quality.json > quality.log 2>&1 &
 
-About 30 minutes a recipe and seed on a 2-core CPU.
+About 30 minutes a recipe and seed on a 2-core CPU. ``--set KEY VALUE`` overrides every recipe (and the peer's
+model and budget) the way ``negmine train`` does; give such a run its own ``--output-dir``, since finished runs are
+read back from there.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from negmine.encode import Encoder
 from negmine.evaluation import evaluate_bm25, evaluate_model
 from negmine.models import load_model
 from negmine.outputs import markdown_table
-from negmine.training.recipe import load_recipe
+from negmine.training.recipe import load_recipe, parse_overrides
 from negmine.training.run import load_split, plain_pairs, train
 
 
@@ -60,10 +62,13 @@ def main() -> None:
     parser.add_argument("--output-dir", default="runs/quality")
     parser.add_argument("--skip-st", action="store_true", help="Leave out the plain sentence-transformers pipeline.")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--set", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"), dest="overrides",
+                        help="A recipe override for every system, e.g. --set model.max_seq_length 128.")  # fmt: skip
     args = parser.parse_args()
+    overrides = parse_overrides([item for key, value in args.overrides for item in (f"--{key}", value)])
 
     recipes = {Path(p).stem: p for p in args.recipes}
-    first = load_recipe(args.recipes[0])
+    first = load_recipe(args.recipes[0], overrides)
     rows = []
     for name in ("base", "bm25"):
         start = time.perf_counter()
@@ -88,7 +93,8 @@ def main() -> None:
                 output.mkdir(parents=True, exist_ok=True)
                 (output / "metrics.json").write_text(json.dumps({"splits": results}, indent=2))
             else:
-                results = train(load_recipe(recipe, [("training.seed", seed)]), output, show_progress_bar=False)
+                resolved = load_recipe(recipe, [*overrides, ("training.seed", seed)])
+                results = train(resolved, output, show_progress_bar=False)
             wall = round(time.perf_counter() - start, 1)
             for split, metrics in results.items():
                 rows.append({"system": name, "seed": seed, "split": split, **metrics, "wall_s": wall})
