@@ -3,6 +3,7 @@ dotted overrides from the command line (``--loss.weights.mnrl 0.5``)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,6 +17,29 @@ from negmine.models import BASE_MODEL
 from negmine.pairs.build import PairsConfig
 
 Strict = ConfigDict(extra="forbid")
+
+
+class RecipeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 booleans: only ``true`` and ``false`` are booleans, so the Trainer's
+    ``eval_strategy: no`` stays the string ``"no"`` instead of YAML 1.1's ``False``."""
+
+
+RecipeLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+RecipeLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                   list("tTfF"))  # fmt: skip
+
+
+def read_yaml(text: str) -> Any:
+    """A recipe's YAML (a file or one override value) read with :class:`RecipeLoader`.
+
+    Example:
+        >>> read_yaml("{eval_strategy: no, bf16: true, warmup_steps: 0.1}")
+        {'eval_strategy': 'no', 'bf16': True, 'warmup_steps': 0.1}
+    """
+    return yaml.load(text, Loader=RecipeLoader)  # a SafeLoader subclass: no arbitrary objects
 
 
 class ModelSection(BaseModel):
@@ -195,8 +219,8 @@ def parse_overrides(args: list[str]) -> list[tuple[str, Any]]:
     values are read as YAML (numbers, booleans, lists).
 
     Example:
-        >>> parse_overrides(["--loss.weights.mnrl", "0.5", "--training.seed=3"])
-        [('loss.weights.mnrl', 0.5), ('training.seed', 3)]
+        >>> parse_overrides(["--loss.weights.mnrl", "0.5", "--training.seed=3", "--training.eval_strategy", "no"])
+        [('loss.weights.mnrl', 0.5), ('training.seed', 3), ('training.eval_strategy', 'no')]
     """
     pairs, i = [], 0
     while i < len(args):
@@ -211,7 +235,7 @@ def parse_overrides(args: list[str]) -> list[tuple[str, Any]]:
             i += 2
         else:
             raise NegmineError(f"override {arg} has no value")
-        pairs.append((key.replace("-", "_") if "." not in key else key, yaml.safe_load(raw)))
+        pairs.append((key.replace("-", "_") if "." not in key else key, read_yaml(raw)))
     return pairs
 
 
@@ -227,7 +251,7 @@ def load_recipe(path: str | Path, overrides: list[tuple[str, Any]] = ()) -> Reci
     if not path.is_file():
         raise NegmineError(f"{path}: file not found")
     try:
-        tree = yaml.safe_load(path.read_text()) or {}
+        tree = read_yaml(path.read_text()) or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""

@@ -66,6 +66,18 @@ def test_overrides_and_pairs_config(tmp_path):
     assert config.mining.num_negatives == 5 and config.validation_fraction == 0.3 and config.dataset == "scifact"
 
 
+def test_yaml_11_booleans_stay_strings(tmp_path):
+    # PyYAML reads `no` as False, which the Trainer rejects as an eval_strategy; recipes read YAML 1.2 booleans.
+    text = "output_dir: x\ntraining: {eval_strategy: no, save_strategy: 'no', load_best_model_at_end: false}\n"
+    path = write(tmp_path, text)
+    arguments = load_recipe(path).training.arguments()
+    assert arguments["eval_strategy"] == "no" and arguments["save_strategy"] == "no"
+    assert arguments["load_best_model_at_end"] is False
+    recipe = load_recipe(path, parse_overrides(["--training.eval_strategy", "epoch", "--training.bf16", "True"]))
+    assert recipe.training.arguments()["eval_strategy"] == "epoch" and recipe.training.arguments()["bf16"] is True
+    assert parse_overrides(["--training.save_strategy=off"]) == [("training.save_strategy", "off")]
+
+
 def test_validate_command(tmp_path):
     bad = write(tmp_path, "output_dir: x\nloss: {type: triplet}\n")
     result = CliRunner().invoke(cli, ["validate", *map(str, RECIPES), str(bad)])
