@@ -3,7 +3,8 @@
 The cache key is the model's fingerprint (its weights and architecture), the maximum sequence length, the role
 (query or document) with its prompt, and each text's hash, so a second run with the same model skips encoding
 and a changed model never reads stale vectors. Shards are written atomically as they are encoded, so an
-interrupted run resumes where it stopped.
+interrupted run resumes where it stopped. An :class:`EmbeddingMemory` keeps the last model state's vectors in memory,
+so the evaluator and a hard-negative refresh that see the same weights encode the corpus once between them.
 """
 
 from __future__ import annotations
@@ -50,6 +51,40 @@ def text_keys(texts: list[str]) -> np.ndarray:
     return np.array([hashlib.sha256(t.encode("utf-8")).hexdigest().encode() for t in texts], dtype="S64")
 
 
+class EmbeddingMemory:
+    """The vectors of the last model state seen, per role, in memory: for models in training, whose weights are
+    too short-lived for the disk cache but are often encoded twice (the end-of-epoch evaluation, then a refresh of
+    hard negatives at the start of the next epoch, with the same weights).
+
+    The state is the model's fingerprint, maximum sequence length and prompt; a new state replaces the old one.
+
+    Example:
+        >>> memory = EmbeddingMemory()
+        >>> first = Encoder(model, use_cache=False, memory=memory).encode(texts)  # doctest: +SKIP
+        >>> again = Encoder(model, use_cache=False, memory=memory)  # doctest: +SKIP
+        >>> _ = again.encode(texts); again.last_encoded  # doctest: +SKIP
+        0
+    """
+
+    def __init__(self):
+        self._states: dict[str, tuple[tuple, dict[bytes, np.ndarray]]] = {}
+
+    def get(self, state: tuple, role: str, keys: list[bytes]) -> np.ndarray | None:
+        """All the vectors of ``keys`` for ``state`` and ``role``, or None unless every one is held."""
+        held_state, vectors = self._states.get(role, (None, {}))
+        if held_state != state or not keys or any(key not in vectors for key in keys):
+            return None
+        return np.stack([vectors[key] for key in keys])
+
+    def put(self, state: tuple, role: str, keys: list[bytes], vectors: np.ndarray) -> None:
+        """Hold ``vectors`` (rows in the order of ``keys``) for ``state`` and ``role``; another state is dropped."""
+        held_state, held = self._states.get(role, (None, {}))
+        if held_state != state:
+            held = {}
+        held.update(zip(keys, vectors, strict=True))
+        self._states[role] = (state, held)
+
+
 class Encoder:
     """Encode texts with a sentence-transformers model into L2-normalised float32 vectors, with a disk cache.
 
@@ -61,6 +96,7 @@ class Encoder:
         shard_size: texts per cache shard; a shard is the unit that survives an interruption.
         show_progress_bar: progress bars while encoding.
         use_cache: read and write the cache.
+        memory: an :class:`EmbeddingMemory` read before the cache (or encoding) and written after.
 
     Example:
         >>> encoder = Encoder(load_model("all-MiniLM-L6-v2"), cache_dir="~/.cache/negmine")  # doctest: +SKIP
@@ -77,6 +113,7 @@ class Encoder:
         shard_size: int = 4096,
         show_progress_bar: bool = True,
         use_cache: bool = True,
+        memory: EmbeddingMemory | None = None,
     ):
         self.model = model
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
@@ -84,6 +121,7 @@ class Encoder:
         self.shard_size = shard_size
         self.show_progress_bar = show_progress_bar
         self.use_cache = use_cache
+        self.memory = memory
         self.last_encoded = 0  # how many texts the last call had to encode (0 when all came from the cache)
 
     def cache_folder(self, role: str) -> Path:
@@ -110,6 +148,19 @@ class Encoder:
         """
         if role not in ("document", "query"):
             raise ValueError(f"role must be 'document' or 'query', got {role!r}")
+        if self.memory is None:
+            return self._encode_cached(texts, role)
+        keys = text_keys(texts).tolist()
+        state = (model_fingerprint(self.model), self.model.max_seq_length, self._prompt(role))
+        held = self.memory.get(state, role, keys)
+        if held is not None:
+            self.last_encoded = 0
+            return held
+        vectors = self._encode_cached(texts, role)
+        self.memory.put(state, role, keys, vectors)
+        return vectors
+
+    def _encode_cached(self, texts: list[str], role: str) -> np.ndarray:
         if not self.use_cache:
             self.last_encoded = len(texts)
             return self._encode(list(texts), role)

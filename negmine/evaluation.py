@@ -6,6 +6,8 @@ The keys are ``ndcg@10``, ``mrr@10``, ``recall@10``, ``recall@100``, ``map@100``
 
 from __future__ import annotations
 
+import functools
+
 from negmine.data.retrieval import RetrievalData
 from negmine.errors import NegmineError
 
@@ -13,7 +15,29 @@ METRIC_KEYS = ("ndcg@10", "mrr@10", "recall@10", "recall@100", "map@100")
 MAX_K = 100
 
 
-def make_evaluator(data: RetrievalData, name: str = "", batch_size: int = 64, show_progress_bar: bool = False):
+@functools.cache
+def _memory_evaluator_class():
+    """``InformationRetrievalEvaluator`` whose corpus goes through an :class:`negmine.encode.EmbeddingMemory`."""
+    import torch
+    from sentence_transformers.evaluation import InformationRetrievalEvaluator
+
+    from negmine.encode import Encoder
+
+    class MemoryInformationRetrievalEvaluator(InformationRetrievalEvaluator):
+        memory = None
+
+        def embed_inputs(self, model, sentences, encode_fn_name=None, prompt_name=None, prompt=None, **kwargs):
+            if encode_fn_name != "document" or prompt_name or prompt or self.truncate_dim:
+                return super().embed_inputs(model, sentences, encode_fn_name, prompt_name, prompt, **kwargs)
+            encoder = Encoder(model, batch_size=self.batch_size, show_progress_bar=self.show_progress_bar,
+                              use_cache=False, memory=self.memory)  # fmt: skip
+            return torch.from_numpy(encoder.encode(list(sentences), role="document")).to(model.device)
+
+    return MemoryInformationRetrievalEvaluator
+
+
+def make_evaluator(data: RetrievalData, name: str = "", batch_size: int = 64, show_progress_bar: bool = False,
+                   memory=None):  # fmt: skip
     """An ``InformationRetrievalEvaluator`` for ``data`` that reports exactly the metrics of :data:`METRIC_KEYS`.
 
     Args:
@@ -21,6 +45,9 @@ def make_evaluator(data: RetrievalData, name: str = "", batch_size: int = 64, sh
         name: the evaluator's name (a prefix of its metric names during training).
         batch_size: query encoding batch size.
         show_progress_bar: progress bars.
+        memory: an :class:`negmine.encode.EmbeddingMemory` that the corpus vectors go through, to share them with a
+            hard-negative refresh that sees the same weights (the trainer evaluates at the end of an epoch, the
+            refresh runs at the start of the next).
 
     Returns:
         The evaluator, with cosine similarity as its score function.
@@ -36,7 +63,8 @@ def make_evaluator(data: RetrievalData, name: str = "", batch_size: int = 64, sh
     if not relevant:
         raise NegmineError(f"split '{data.split}' of '{data.name}' has no relevance judgements to evaluate against")
     ids = list(data.corpus)
-    return InformationRetrievalEvaluator(
+    evaluator_class = InformationRetrievalEvaluator if memory is None else _memory_evaluator_class()
+    evaluator = evaluator_class(
         queries={qid: text for qid, text in data.queries.items() if qid in relevant},
         corpus=dict(zip(ids, data.document_texts(ids), strict=True)),
         relevant_docs=relevant,
@@ -52,6 +80,9 @@ def make_evaluator(data: RetrievalData, name: str = "", batch_size: int = 64, sh
         score_functions={"cosine": cos_sim},
         main_score_function="cosine",
     )
+    if memory is not None:
+        evaluator.memory = memory
+    return evaluator
 
 
 def _pick(scores: dict, n_queries: int) -> dict[str, float]:

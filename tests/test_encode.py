@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from negmine.encode import Encoder, model_fingerprint
+from negmine.encode import EmbeddingMemory, Encoder, model_fingerprint
 
 TEXTS = ["vitamin d and fractures", "aspirin and bleeding", "bed nets and malaria", "aspirin and bleeding"]
 
@@ -86,3 +86,22 @@ def test_no_cache_writes_nothing(tiny_model, tmp_path):
 
 def test_empty_input(tiny_model, tmp_path):
     assert Encoder(tiny_model, cache_dir=tmp_path).encode([]).shape == (0, 32)
+
+
+def test_memory_shares_one_model_state_between_encoders(tiny_model, tmp_path):
+    memory = EmbeddingMemory()
+    first = Encoder(tiny_model, use_cache=False, memory=memory, show_progress_bar=False)
+    vectors = first.encode(TEXTS)
+    assert first.last_encoded == 4
+    second = Encoder(tiny_model, use_cache=False, memory=memory, show_progress_bar=False)
+    np.testing.assert_array_equal(second.encode(TEXTS[1:3]), vectors[1:3])  # any subset of what it holds
+    assert second.last_encoded == 0
+    second.encode(TEXTS[:1], role="query")  # another role is held apart
+    assert second.last_encoded == 1
+    second.encode([*TEXTS, "an unseen text"])
+    assert second.last_encoded == 5  # not all held: encoded again
+    with torch.no_grad():
+        next(tiny_model.parameters()).add_(0.01)
+    second.encode(TEXTS)
+    assert second.last_encoded == 4  # new weights: the old state is dropped
+    assert not list(tmp_path.iterdir())  # use_cache=False wrote nothing to disk

@@ -7,9 +7,9 @@ import math
 import pytest
 
 from negmine.data import RetrievalData, load_retrieval
-from negmine.encode import Encoder
+from negmine.encode import EmbeddingMemory, Encoder
 from negmine.errors import NegmineError
-from negmine.evaluation import METRIC_KEYS, evaluate_bm25, evaluate_model, evaluate_rankings
+from negmine.evaluation import METRIC_KEYS, evaluate_bm25, evaluate_model, evaluate_rankings, make_evaluator
 
 
 def three_query_example():
@@ -60,6 +60,20 @@ def test_dense_evaluation_with_cache_equals_without(tiny_model, scifact_dir, tmp
         assert cold[key] == pytest.approx(plain[key], abs=1e-6)
         assert warm[key] == cold[key]
     assert cold["n_queries"] == 10
+
+
+def test_evaluator_leaves_its_corpus_vectors_in_the_memory(tiny_model, scifact_dir):
+    data = load_retrieval(scifact_dir, "train", validation_fraction=0)
+    memory = EmbeddingMemory()
+    evaluator = make_evaluator(data, name="validation", memory=memory)
+    shared = evaluator(tiny_model)
+    plain = make_evaluator(data, name="validation")(tiny_model)
+    assert shared.keys() == plain.keys()
+    for key, value in plain.items():
+        assert shared[key] == pytest.approx(value, abs=1e-6)
+    encoder = Encoder(tiny_model, use_cache=False, memory=memory, show_progress_bar=False)
+    encoder.encode(data.document_texts(), role="document")
+    assert encoder.last_encoded == 0
 
 
 def test_bm25_finds_the_lexical_matches(beir_dir):

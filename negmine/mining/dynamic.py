@@ -63,6 +63,9 @@ class HardNegativeRefresh(TrainerCallback):
             from :class:`~negmine.search.balltree.BallTreeSearcher`: the nearest claim or abstract).
         batch_size: encoding batch size.
         seed: seeds the query fractions and random negatives.
+        memory: an :class:`~negmine.encode.EmbeddingMemory` shared with the evaluator: a refresh at the start of
+            an epoch then reads the corpus vectors that the evaluation at the end of the last one encoded with the
+            same weights (logged as ``documents_reused``) instead of encoding the corpus again.
 
     Attributes:
         history: one dict per mining (the initial one included): epoch, step, seconds, queries re-mined,
@@ -90,6 +93,7 @@ class HardNegativeRefresh(TrainerCallback):
         searcher: Literal["faiss", "balltree"] = "faiss",
         batch_size: int = 64,
         seed: int = 0,
+        memory=None,
     ):
         if not 0 < query_fraction <= 1:
             raise ValueError(f"query_fraction must be in (0, 1], got {query_fraction}")
@@ -105,6 +109,8 @@ class HardNegativeRefresh(TrainerCallback):
         self.curriculum = list(curriculum)
         self.searcher = searcher
         self.batch_size = batch_size
+        self.memory = memory
+        self.reused = 0  # documents of the current mining whose vectors came from the memory
         self.rng = np.random.default_rng(seed)
         self.positives: list[list[int]] = [[] for _ in self.queries]
         for query, doc in self.rows:
@@ -124,9 +130,16 @@ class HardNegativeRefresh(TrainerCallback):
 
         # The starting model is usually the base model, whose corpus embeddings are cached; a model in training
         # changes at every step, so its vectors are never worth keeping.
+        # The memory holds what the end-of-epoch evaluation just encoded with the same weights.
         cache = not self.history
-        encoder = Encoder(model, batch_size=self.batch_size, show_progress_bar=False, use_cache=cache)
-        return encoder.encode(texts, role=role) if texts else np.zeros((0, 1), dtype=np.float32)
+        encoder = Encoder(model, batch_size=self.batch_size, show_progress_bar=False, use_cache=cache,
+                          memory=self.memory)  # fmt: skip
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        vectors = encoder.encode(texts, role=role)
+        if role == "document":
+            self.reused = len(texts) - encoder.last_encoded if self.memory is not None and not cache else 0
+        return vectors
 
     def _random_document(self, query: int) -> int:
         while True:
@@ -197,6 +210,7 @@ class HardNegativeRefresh(TrainerCallback):
         self.negative_random[queries] = random
         gap = self._score_gap(query_vectors, doc_vectors, queries, docs)
         entry = self._statistics(old, old_sources, queries, epoch, step, rate, params, len(docs), first, gap)
+        entry["documents_reused"] = self.reused
         entry["seconds"] = round(time.perf_counter() - start, 3)
         self.history.append(entry)
         logger.info("negatives refreshed: %s", entry)

@@ -83,9 +83,10 @@ def training_pairs(recipe: Recipe, output: Path, show_progress_bar: bool):
     return view, f"{counts['rows']} {output_format} rows, negatives by source {counts['negatives_by_source']}"
 
 
-def refresh_callback(recipe: Recipe):
+def refresh_callback(recipe: Recipe, memory=None):
     """The recipe's :class:`~negmine.mining.dynamic.HardNegativeRefresh` over the training split, mining with the
-    pairs section's filters (defaults with one negative where the recipe has none)."""
+    pairs section's filters (defaults with one negative where the recipe has none); ``memory`` is an
+    :class:`~negmine.encode.EmbeddingMemory` shared with the evaluator."""
     from negmine.mining.dynamic import HardNegativeRefresh
     from negmine.mining.static import MiningParams
 
@@ -98,7 +99,8 @@ def refresh_callback(recipe: Recipe):
     options = recipe.refresh.model_dump(exclude={"random_rate", "curriculum"})
     return HardNegativeRefresh([data.queries[q] for q in query_ids], data.document_texts(doc_ids), rows, params,
                                random_rate=recipe.refresh.random_rate, curriculum=recipe.refresh.curriculum,
-                               seed=recipe.training.arguments().get("seed", 42), **options)  # fmt: skip
+                               seed=recipe.training.arguments().get("seed", 42), memory=memory,
+                               **options)  # fmt: skip
 
 
 def make_loss(recipe: Recipe, model):
@@ -156,7 +158,7 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
     """
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
 
-    from negmine.encode import Encoder
+    from negmine.encode import EmbeddingMemory, Encoder
     from negmine.evaluation import evaluate_model, make_evaluator
     from negmine.models import load_model
     from negmine.outputs import write_json
@@ -169,8 +171,9 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
     model = load_model(recipe.model.name, max_seq_length=recipe.model.max_seq_length)
     callbacks = []
     refresh = None
+    memory = EmbeddingMemory()  # corpus vectors of the last weights evaluated, for the refresh that follows
     if recipe.refresh is not None:
-        refresh = refresh_callback(recipe)
+        refresh = refresh_callback(recipe, memory)
         train_dataset = refresh.initial_dataset(model)
         pairs_summary = f"{len(train_dataset)} n-tuple rows, re-mined with the model being trained "
         pairs_summary += str(recipe.refresh.model_dump(mode="json", exclude_defaults=True))
@@ -187,7 +190,7 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
     evaluator = None
     arguments = recipe.training.arguments()
     if recipe.data.validation_fraction > 0 and not evaluates_once(arguments):
-        evaluator = make_evaluator(load_split(recipe, "validation"), name="validation")
+        evaluator = make_evaluator(load_split(recipe, "validation"), name="validation", memory=memory)
         arguments.setdefault("metric_for_best_model", "eval_validation_cosine_ndcg@10")
     else:  # no validation split, or one evaluation at the end that the final one below repeats
         arguments.update(load_best_model_at_end=False, eval_strategy="no")
@@ -203,7 +206,8 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
     train_seconds = time.perf_counter() - start
 
     metrics = {}
-    encoder = Encoder(model, show_progress_bar=show_progress_bar)  # the corpus is encoded once for all splits
+    # The corpus is encoded once for all splits (not at all when the last evaluation saw these weights).
+    encoder = Encoder(model, show_progress_bar=show_progress_bar, memory=memory)
     for split in recipe.evaluation.splits:
         metrics[split] = evaluate_model(model, load_split(recipe, split), encoder=encoder)
     model.save(str(output / "model"))

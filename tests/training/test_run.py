@@ -141,6 +141,9 @@ def test_dynamic_recipe_refreshes_each_epoch_and_logs_the_temperature(tmp_path, 
         dynamics["refresh"][1]["overlap"] is not None
         and dynamics["refresh"][1]["queries"] < dynamics["refresh"][0]["queries"]
     )
+    # The refresh read the pool's vectors from what the evaluation at the end of epoch 1 encoded with its weights.
+    assert dynamics["refresh"][0]["documents_reused"] == 0
+    assert dynamics["refresh"][1]["documents_reused"] == dynamics["refresh"][1]["documents"] > 0
     assert len(dynamics["temperature"]) >= 2
     metrics = json.loads((run / "metrics.json").read_text())
     assert 0 < metrics["refresh_share"] < 1 and metrics["refresh_seconds"] >= 0
