@@ -1,0 +1,99 @@
+"""What one hard-negative refresh costs on SciFact under each of HardNegativeRefresh's cost-bounding options, against
+re-running sentence-transformers' ``mine_hard_negatives`` from scratch (what a plain pipeline would do each epoch).
+
+    OPENBLAS_CORETYPE=SkylakeX python benchmarks/refresh_cost.py --recipe recipes/scifact-dynamic.yaml \\
+        --set model.max_seq_length 128 --json results/bench-refresh-cost.json
+
+Every variant first mines with the recipe's starting model (its embeddings cached, as in training), then times one
+refresh: the queries and the corpus, or the part an option keeps, re-encoded without the cache, an exact index
+rebuilt, the static miner's filters applied. The refresh uses the starting model again, so times, not negatives,
+are what this measures. Options: ``query_fraction`` (re-mine a random share of the queries, as ANCE does) and
+``candidate_pool`` (re-encode only the union of every query's top K documents at the first mining). The last row
+is the refresh as ``negmine train`` runs it when it evaluates each epoch: the evaluation encodes the corpus with the
+weights the refresh then sees, and the refresh reads those vectors from the shared ``EmbeddingMemory`` (the
+evaluation's own time is reported beside it). Refreshing on a schedule (``every_epochs`` / ``every_steps``)
+multiplies the full cost by the number of refreshes and needs no separate timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from negmine.outputs import markdown_table
+from negmine.training.recipe import load_recipe, parse_overrides
+from negmine.training.run import load_split, plain_pairs, refresh_callback
+
+VARIANTS = {
+    "full": {},
+    "query_fraction 0.5": {"query_fraction": 0.5},
+    "candidate_pool 30": {"candidate_pool": 30},
+    "candidate_pool 30 + query_fraction 0.5": {"candidate_pool": 30, "query_fraction": 0.5},
+    "full, after the epoch's evaluation": {},
+}
+
+
+def peer_seconds(recipe, model) -> float:
+    """``mine_hard_negatives`` over the same pairs and corpus, embeddings computed afresh (no cache)."""
+    from sentence_transformers.util import mine_hard_negatives
+
+    pairs = plain_pairs(recipe)
+    texts = load_split(recipe, "train").document_texts()
+    params = recipe.pairs_config().mining
+    start = time.perf_counter()
+    mine_hard_negatives(pairs, model, corpus=texts, range_min=params.range_min, range_max=params.range_max,
+                        relative_margin=params.relative_margin, num_negatives=params.num_negatives,
+                        sampling_strategy="top", batch_size=64, use_faiss=True, verbose=False)  # fmt: skip
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--recipe", default="recipes/scifact-dynamic.yaml")
+    parser.add_argument("--set", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"), dest="overrides",
+                        help="A recipe override, e.g. --set model.max_seq_length 128.")  # fmt: skip
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args()
+    overrides = parse_overrides([item for key, value in args.overrides for item in (f"--{key}", value)])
+
+    from negmine.models import load_model
+
+    base = load_recipe(args.recipe, overrides)
+    model = load_model(base.model.name, max_seq_length=base.model.max_seq_length)
+    from negmine.encode import EmbeddingMemory
+    from negmine.evaluation import make_evaluator
+
+    rows = []
+    for name, options in VARIANTS.items():
+        recipe = load_recipe(args.recipe, [*overrides, *((f"refresh.{k}", v) for k, v in options.items())])
+        callback = refresh_callback(recipe)
+        callback.initial_dataset(model)
+        evaluation = None
+        if name.endswith("evaluation"):
+            callback.memory = EmbeddingMemory()
+            start = time.perf_counter()
+            make_evaluator(load_split(recipe, "validation"), memory=callback.memory)(model)
+            evaluation = round(time.perf_counter() - start, 3)
+        entry = callback.refresh(model, epoch=1.0, step=0)
+        rows.append({"variant": name, "queries": entry["queries"], "documents": entry["documents"],
+                     "documents_reused": entry["documents_reused"], "refresh_s": entry["seconds"],
+                     "evaluation_s": evaluation})  # fmt: skip
+        print(markdown_table(rows[-1:], list(rows[-1])), flush=True)
+    peer = peer_seconds(base, model)
+    rows.append({"variant": "peer: mine_hard_negatives from scratch", "queries": rows[0]["queries"],
+                 "documents": rows[0]["documents"], "documents_reused": 0, "refresh_s": round(peer, 3),
+                 "evaluation_s": None})  # fmt: skip
+    for row in rows:
+        row["over_full"] = round(row["refresh_s"] / rows[0]["refresh_s"], 3)
+        row["over_peer"] = round(row["refresh_s"] / peer, 3)
+    print(markdown_table(rows, list(rows[0])))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        meta = {"recipe": args.recipe, "overrides": overrides, "max_seq_length": base.model.max_seq_length}
+        Path(args.json).write_text(json.dumps({**meta, "rows": rows}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
