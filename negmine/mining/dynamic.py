@@ -61,6 +61,8 @@ class HardNegativeRefresh(TrainerCallback):
             negative columns hold mined negatives, the rest random ones.
         searcher: ``faiss`` (the static miner's filters over an exact index) or ``balltree`` (one negative a row
             from :class:`~negmine.search.balltree.BallTreeSearcher`: the nearest claim or abstract).
+        exclude_shared_positives: with the balltree searcher, never take as a claim's negative another claim that
+            cites one of its abstracts (a sister claim: the same finding, or its negation, about the same evidence).
         batch_size: encoding batch size.
         seed: seeds the query fractions and random negatives.
         memory: an :class:`~negmine.encode.EmbeddingMemory` shared with the evaluator: a refresh at the start of
@@ -69,7 +71,8 @@ class HardNegativeRefresh(TrainerCallback):
 
     Attributes:
         history: one dict per mining (the initial one included): epoch, step, seconds, queries re-mined,
-            documents encoded, random rate, window, mean score gap, overlap with the previous negatives.
+            documents encoded (and reused from the memory), random rate, shares of random and of claim negatives,
+            window, mean score gap, overlap with the previous negatives.
 
     Example:
         >>> refresh = HardNegativeRefresh(claims, abstracts, rows, MiningParams(num_negatives=1))  # doctest: +SKIP
@@ -91,6 +94,7 @@ class HardNegativeRefresh(TrainerCallback):
         random_rate: RandomRateSchedule | None = None,
         curriculum: Sequence[CurriculumStage] = (),
         searcher: Literal["faiss", "balltree"] = "faiss",
+        exclude_shared_positives: bool = False,
         batch_size: int = 64,
         seed: int = 0,
         memory=None,
@@ -108,6 +112,7 @@ class HardNegativeRefresh(TrainerCallback):
         self.random_rate = random_rate
         self.curriculum = list(curriculum)
         self.searcher = searcher
+        self.exclude_shared_positives = exclude_shared_positives
         self.batch_size = batch_size
         self.memory = memory
         self.reused = 0  # documents of the current mining whose vectors came from the memory
@@ -222,7 +227,15 @@ class HardNegativeRefresh(TrainerCallback):
 
         local = {int(d): i for i, d in enumerate(docs)}
         positives = [[local[d] for d in p if d in local] for p in self.positives]
-        searcher = BallTreeSearcher(all_queries, doc_vectors, positives, seed=int(self.rng.integers(2**31)))
+        sisters = None
+        if self.exclude_shared_positives:
+            citing: dict[int, set[int]] = {}
+            for query, cited in enumerate(self.positives):
+                for doc in cited:
+                    citing.setdefault(doc, set()).add(query)
+            sisters = [set().union(*(citing[d] for d in cited)) if cited else set() for cited in self.positives]
+        searcher = BallTreeSearcher(all_queries, doc_vectors, positives, point_positives=sisters,
+                                    seed=int(self.rng.integers(2**31)))  # fmt: skip
         found = searcher.search(zip(queries.tolist(), query_vectors, strict=True), rate)
         new = np.asarray([[index if source == "point" else docs[index]] for source, index in found], dtype=np.int64)
         sources = np.asarray([["claim" if source == "point" else "abstract"] for source, _ in found], dtype=object)
@@ -237,9 +250,11 @@ class HardNegativeRefresh(TrainerCallback):
                 float(np.mean([len(a & b) / max(1, len(b)) for a, b in zip(before, after, strict=True)])), 4
             )
         share = float(np.mean(self.negative_random[queries]))
+        claims = float(np.mean(self.negative_sources[queries] == "claim"))
         return {"epoch": round(float(epoch), 3), "step": int(step), "queries": len(queries), "documents": n_docs,
-                "random_rate": round(rate, 4), "random_share": round(share, 4), "range_min": params.range_min,
-                "range_max": params.range_max, "score_gap": gap, "overlap": overlap}  # fmt: skip
+                "random_rate": round(rate, 4), "random_share": round(share, 4), "claim_share": round(claims, 4),
+                "range_min": params.range_min, "range_max": params.range_max, "score_gap": gap,
+                "overlap": overlap}  # fmt: skip
 
     def _score_gap(self, query_vectors, doc_vectors, queries, docs) -> float | None:
         """Mean over the re-mined queries of (mean positive score - mean negative score), from the vectors this

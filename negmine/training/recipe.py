@@ -134,6 +134,9 @@ class RefreshSection(BaseModel):
     random_rate: RandomRateSchedule | None = None
     curriculum: list[CurriculumStage] = Field(default_factory=list)
     searcher: Literal["faiss", "balltree"] = "faiss"
+    exclude_shared_positives: bool = Field(
+        False, description="balltree: no claim negative that cites one of the anchor's abstracts (a sister claim)."
+    )
 
 
 class TemperatureSection(BaseModel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -126,3 +127,28 @@ def test_swap_rows_keeps_shape(refresh_inputs):
     with pytest.raises(ValueError, match="keep columns and length"):
         swap_rows(a, Dataset.from_dict({"anchor": ["z"], "positive": ["r"]}))
     assert np.array_equal(a["positive"], ["r", "s"])
+
+
+@pytest.mark.parametrize("exclude", [True, False])
+def test_balltree_can_leave_out_sister_claims(scifact_dir, exclude, monkeypatch):
+    queries, documents, rows = inputs(scifact_dir)
+    params = PARAMS.model_copy(update={"num_negatives": 1})
+    refresh = HardNegativeRefresh(queries, documents, rows, params, searcher="balltree",
+                                  exclude_shared_positives=exclude)  # fmt: skip
+    cited = [set(p) for p in refresh.positives]
+    sisters = {(a, b) for a in range(len(queries)) for b in range(len(queries)) if a != b and cited[a] & cited[b]}
+    assert sisters  # the fixture has claims citing the same abstract
+    # Claims citing the same abstract get the same vector: each other's nearest neighbour unless left out.
+    rng = np.random.default_rng(0)
+    group = {q: min(p, default=-1 - q) for q, p in enumerate(refresh.positives)}
+    vectors = {g: rng.normal(size=8) for g in set(group.values())}
+    claims = {queries[q]: vectors[group[q]] for q in range(len(queries))}
+    monkeypatch.setattr(refresh, "_encode", lambda model, texts, role: np.stack(
+        [claims[t] if role == "query" else rng.normal(size=8) * 10 for t in texts]).astype(np.float32))  # fmt: skip
+    refresh.mine(torch.nn.Identity())  # a module for eval()/train(); the vectors come from the patched _encode
+    chosen = {
+        (q, int(refresh.negatives[q, 0])) for q in refresh.row_queries if refresh.negative_sources[q, 0] == "claim"
+    }
+    assert bool(chosen & sisters) is not exclude
+    claim_share = np.mean(refresh.negative_sources[refresh.row_queries, 0] == "claim")
+    assert refresh.history[-1]["claim_share"] == pytest.approx(claim_share, abs=1e-4)
