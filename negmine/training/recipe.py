@@ -138,6 +138,15 @@ class RefreshSection(BaseModel):
         False, description="balltree: no claim negative that cites one of the anchor's abstracts (a sister claim)."
     )
 
+    @model_validator(mode="after")
+    def _sisters_need_balltree(self) -> RefreshSection:
+        if self.exclude_shared_positives and self.searcher != "balltree":
+            raise ValueError(
+                "exclude_shared_positives: only the balltree searcher takes claims as negatives; "
+                "set searcher: balltree"
+            )
+        return self
+
 
 class TemperatureSection(BaseModel):
     """Keep the entropy of the InfoNCE negative weights in a band by moving the temperature (1 / scale)."""
