@@ -79,6 +79,15 @@ def test_yaml_11_booleans_stay_strings(tmp_path):
     assert parse_overrides(["--training.save_strategy=off"]) == [("training.save_strategy", "off")]
 
 
+@pytest.mark.parametrize(
+    ("raw", "value"), [("1e-4", 1e-4), ("-2E+3", -2000.0), ("5.0e-5", 5e-5), ("3", 3), ("1e", "1e")]
+)
+def test_yaml_12_floats_need_no_dot(raw, value):
+    # PyYAML reads 1e-4 as a string, and the optimizer then fails deep inside the Trainer.
+    ((key, parsed),) = parse_overrides(["--training.learning_rate", raw])
+    assert parsed == value and type(parsed) is type(value)
+
+
 def test_validate_command(tmp_path):
     bad = write(tmp_path, "output_dir: x\nloss: {type: triplet}\n")
     result = CliRunner().invoke(cli, ["validate", *map(str, RECIPES), str(bad)])
