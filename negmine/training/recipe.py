@@ -3,12 +3,24 @@ dotted overrides from the command line (``--loss.weights.mnrl 0.5``)."""
 
 from __future__ import annotations
 
+import functools
 import re
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    PydanticSchemaGenerationError,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from negmine.errors import NegmineError, describe_validation_error
 from negmine.losses.combined import DEFAULT_WEIGHTS
@@ -105,6 +117,26 @@ TRAINING_DEFAULTS: dict[str, Any] = {
 }
 
 
+@functools.cache
+def _argument_types() -> dict[str, Any]:
+    from sentence_transformers import SentenceTransformerTrainingArguments
+
+    return typing.get_type_hints(SentenceTransformerTrainingArguments)
+
+
+def _typed_argument(key: str, value: Any) -> Any:
+    """``value`` checked (and coerced, as pydantic does) against the type the Trainer declares for ``key``, so that
+    ``learning_rate: fast`` fails when the recipe is read, not inside the optimizer."""
+    try:
+        adapter = TypeAdapter(_argument_types()[key], config=ConfigDict(arbitrary_types_allowed=True))
+    except PydanticSchemaGenerationError:  # callables and sampler classes: the Trainer checks them itself
+        return value
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as error:
+        raise ValueError(f"'{key}': {error.errors()[0]['msg']} (got {value!r})") from None
+
+
 class TrainingSection(BaseModel):
     """Arguments of ``SentenceTransformerTrainingArguments``; an unknown name is an error."""
 
@@ -121,7 +153,7 @@ class TrainingSection(BaseModel):
         for key in values or {}:
             if key not in known:
                 raise ValueError(f"'{key}' is not an argument of SentenceTransformerTrainingArguments")
-        return {**TRAINING_DEFAULTS, **(values or {})}
+        return {**TRAINING_DEFAULTS, **{key: _typed_argument(key, value) for key, value in (values or {}).items()}}
 
     def arguments(self) -> dict[str, Any]:
         return dict(self.model_extra or {})

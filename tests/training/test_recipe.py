@@ -44,6 +44,7 @@ def write(tmp_path, text):
         ("output_dir: x\npairs:\n  mining:\n    range_mx: 3\n", "field 'pairs.mining.range_mx': Extra inputs"),
         ("output_dir: x\nmodle: {}\n", "field 'modle': Extra inputs are not permitted"),
         ("output_dir: x\ntraining:\n  num_epochs: 3\n", "'num_epochs' is not an argument of SentenceTransformer"),
+        ("output_dir: x\ntraining:\n  learning_rate: fast\n", "'learning_rate': Input should be a valid number"),
         ("output_dir: x\npairs:\n  dataset: nfcorpus\n", "pairs.dataset: set it once, in the data section"),
         ("output_dir: x\nloss:\n  weights: {mnrl: 0}\n", "at least one weight must be above 0"),
         ("output_dir: x\nrefresh: {exclude_shared_positives: true}\n", "only the balltree searcher takes claims"),
