@@ -55,6 +55,12 @@ def plain_sentence_transformers(recipe, seed: int, output: Path) -> dict:
     return {split: evaluate_model(model, load_split(recipe, split)) for split in recipe.evaluation.splits}
 
 
+def recorded_wall(output: Path) -> float:
+    """The wall time an earlier benchmark run recorded for this system and seed (0 where it recorded none)."""
+    path = output / "wall.json"
+    return json.loads(path.read_text())["wall_s"] if path.is_file() else 0.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipes", nargs="+", required=True)
@@ -88,6 +94,7 @@ def main() -> None:
             output = Path(args.output_dir) / f"{name}-seed{seed}"
             if (output / "metrics.json").is_file():  # done in an earlier, interrupted benchmark run
                 results = json.loads((output / "metrics.json").read_text())["splits"]
+                start -= recorded_wall(output)
             elif recipe is None:
                 results = plain_sentence_transformers(first, seed, output)
                 output.mkdir(parents=True, exist_ok=True)
@@ -96,6 +103,7 @@ def main() -> None:
                 resolved = load_recipe(recipe, [*overrides, ("training.seed", seed)])
                 results = train(resolved, output, show_progress_bar=False)
             wall = round(time.perf_counter() - start, 1)
+            (output / "wall.json").write_text(json.dumps({"wall_s": wall}) + "\n")  # read back when resumed
             for split, metrics in results.items():
                 rows.append({"system": name, "seed": seed, "split": split, **metrics, "wall_s": wall})
             print(markdown_table(rows[-len(results) :], list(rows[-1])), flush=True)
