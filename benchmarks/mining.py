@@ -25,7 +25,7 @@ import numpy as np
 from negmine.mining.static import MiningParams, mine_negatives
 from negmine.outputs import emit_benchmark
 from negmine.search.faiss import FaissSearcher
-from negmine.synthetic import synthetic_retrieval
+from negmine.toydata import synthetic_retrieval
 
 
 class PeakMemory:

@@ -25,11 +25,26 @@ class OptionalFloat(click.ParamType):
             self.fail(f"{value!r} is neither a number nor 'none'", param, ctx)
 
 
-def _validated(model_cls, values: dict):
+def _validated(model_cls, values: dict, option: str = ""):
     try:
         return model_cls(**values)
     except ValidationError as error:
-        raise NegmineError(describe_validation_error(error)) from None
+        raise NegmineError(f"{option}{': ' if option else ''}{describe_validation_error(error)}") from None
+
+
+def synthetic_config(spec: str, augmenters: tuple[str, ...], swap_terms: int, swap_donor: str):
+    """The :class:`~negmine.augment.spec.SyntheticConfig` of the command line, or None when nothing is asked for."""
+    from negmine.augment.spec import SyntheticConfig, parse_augmenter, parse_synthetic_spec
+
+    counts = parse_synthetic_spec(spec)
+    if augmenters and not counts.get("perturb"):
+        raise NegmineError("--augmenter: augmenters are for perturb; add perturb:N to --synthetic")
+    if not counts:
+        return None
+    values: dict = {**counts, "swap_terms": swap_terms, "swap_donor": swap_donor}
+    if augmenters:
+        values["augmenters"] = [parse_augmenter(text) for text in augmenters]
+    return _validated(SyntheticConfig, values, "--augmenter" if augmenters else "--synthetic")
 
 
 @click.command("build-pairs")
@@ -64,18 +79,27 @@ def _validated(model_cls, values: dict):
 @click.option("--corpus-pairs", default="", help="Comma-separated: title, ict (off by default).")
 @click.option("--min-words", type=int, default=10, show_default=True, help="Shorter abstracts are never negatives.")
 @click.option("--no-noise-filter", is_flag=True)
+@click.option("--synthetic", "synthetic_spec", default="", metavar="SPEC",
+              help="Synthetic negatives a row by generator, e.g. perturb:1,swap:1,reverse:1.")
+@click.option("--augmenter", "augmenters", multiple=True, metavar="NAME[:key=value,...]",
+              help="An nlpaug augmenter for perturb (repeatable), e.g. RandomCharAug:action=swap,aug_char_p=0.2.")
+@click.option("--swap-terms", type=int, default=3, show_default=True, help="Shared terms swap replaces.")
+@click.option("--swap-donor", type=click.Choice(["hard_negative", "random"]), default="hard_negative",
+              show_default=True)  # fmt: skip
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out folder.")
 def build_pairs_command(dataset, out, split, data_dir, validation_fraction, seed, model, max_seq_length, batch_size,
                         cache_dir, task, searchers, index_factory, nprobe, ef_search, use_gpu, range_min, range_max,
                         absolute_margin, relative_margin, max_score, min_score, sampling_strategy, num_negatives,
                         output_format, weighting, rationale_passages, topic_negatives, corpus_pairs, min_words,
-                        no_noise_filter, overwrite) -> None:  # fmt: skip
+                        no_noise_filter, synthetic_spec, augmenters, swap_terms, swap_donor,
+                        overwrite) -> None:  # fmt: skip
     """Build training pairs for DATASET (a name under the data root, e.g. scifact, or a BEIR folder)."""
     from negmine.mining.static import MiningParams
     from negmine.outputs import check_writable
     from negmine.pairs.build import PairsConfig, build_pairs
 
     check_writable(out, overwrite)
+    synthetic = synthetic_config(synthetic_spec, augmenters, swap_terms, swap_donor)
     mining = _validated(MiningParams, dict(
         range_min=range_min, range_max=range_max, absolute_margin=absolute_margin,
         relative_margin=relative_margin, max_score=max_score, min_score=min_score,
@@ -88,7 +112,7 @@ def build_pairs_command(dataset, out, split, data_dir, validation_fraction, seed
         nprobe=nprobe, ef_search=ef_search, use_gpu=use_gpu, mining=mining, output_format=output_format,
         weighting=weighting, rationale_passages=rationale_passages, topic_negatives=topic_negatives,
         corpus_pairs=[s.strip() for s in corpus_pairs.split(",") if s.strip()], noise_filter=not no_noise_filter,
-        min_words=min_words,
+        min_words=min_words, synthetic=synthetic,
     ))  # fmt: skip
     start = time.perf_counter()
     dataset, manifest = build_pairs(config, out, overwrite=overwrite)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from negmine.data.jsonl import check_unique, iter_jsonl
+from negmine.data.jsonl import check_unique, iter_jsonl, utf8_lines
 from negmine.data.retrieval import RetrievalData
 from negmine.errors import DataError
 
@@ -85,26 +85,27 @@ def read_qrels(path: Path, corpus: dict, queries: dict) -> dict[str, dict[str, i
         raise DataError(f"{path}: file not found")
     qrels: dict[str, dict[str, int]] = {}
     unknown_docs = unknown_queries = 0
-    with path.open(encoding="utf-8", newline="") as handle:
-        for line_number, row in enumerate(csv.reader(handle, delimiter="\t"), start=1):
-            if not row or not "".join(row).strip():
-                continue
-            if line_number == 1 and row[0].strip().lower() in {"query-id", "query_id", "qid"}:
-                continue
-            if len(row) != 3:
-                raise DataError(f"{path}:{line_number}: expected 3 tab-separated fields (query-id, corpus-id, score)")
-            query_id, doc_id, score = (value.strip() for value in row)
-            try:
-                relevance = int(float(score))
-            except ValueError:
-                raise DataError(f"{path}:{line_number}: field 'score': not a number ({score!r})") from None
-            if query_id not in queries:
-                unknown_queries += 1
-                continue
-            if doc_id not in corpus:
-                unknown_docs += 1
-                continue
-            qrels.setdefault(query_id, {})[doc_id] = relevance
+    numbered = list(utf8_lines(path))  # decoded line by line: a bad byte is an error naming its line
+    rows = csv.reader((text for _, text in numbered), delimiter="\t")
+    for (line_number, _), row in zip(numbered, rows, strict=False):
+        if not row or not "".join(row).strip():
+            continue
+        if line_number == 1 and row[0].strip().lower() in {"query-id", "query_id", "qid"}:
+            continue
+        if len(row) != 3:
+            raise DataError(f"{path}:{line_number}: expected 3 tab-separated fields (query-id, corpus-id, score)")
+        query_id, doc_id, score = (value.strip() for value in row)
+        try:
+            relevance = int(float(score))
+        except ValueError:
+            raise DataError(f"{path}:{line_number}: field 'score': not a number ({score!r})") from None
+        if query_id not in queries:
+            unknown_queries += 1
+            continue
+        if doc_id not in corpus:
+            unknown_docs += 1
+            continue
+        qrels.setdefault(query_id, {})[doc_id] = relevance
     if unknown_docs or unknown_queries:
         logger.warning(
             "%s: left out %d judgement(s) for unknown documents and %d for unknown queries",

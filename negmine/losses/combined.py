@@ -9,7 +9,8 @@ References:
     Henderson et al., "Efficient Natural Language Response Suggestion for Smart Reply", 2017 (MNRL);
     Hadsell, Chopra and LeCun, "Dimensionality Reduction by Learning an Invariant Mapping", CVPR 2006 (contrastive);
     Reimers and Gurevych, "Sentence-BERT", EMNLP 2019 (cosine similarity loss);
-    Solatorio, "GISTEmbed: Guided In-sample Selection of Training Negatives", 2024 (false-negative masking).
+    Solatorio, "GISTEmbed: Guided In-sample Selection of Training Negatives", 2024 (false-negative masking);
+    Kalantidis et al., "Hard Negative Mixing for Contrastive Learning", NeurIPS 2020 (MoCHi, the mixing option).
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ class CombinedLoss(nn.Module):
             the batch; False (per-example): only against its own positive and its own hard negatives.
         track_scores: keep the last batch's anchor-candidate cosine scores (detached) in ``last_scores``, for
             :class:`~negmine.training.temperature.TemperatureController`.
+        mix_negatives: MoCHi's ``s``: synthetic negatives a row mixed from two of its hardest candidates
+            (:func:`~negmine.losses.mixing.mix_hard_negatives`); 0 turns mixing off.
+        mix_anchor_negatives: MoCHi's ``s'``: synthetic negatives mixed from the anchor and a hard candidate.
+        mix_hardest: ``N``, the hardest candidates a row mixes from.
+        mix_detach: no gradient through the mixed points (MoCHi); False lets it flow into the mixed embeddings.
+        mix_seed: seeds the mixing's draws.
 
     Inputs:
         +----------------------------------------------+--------------------------------+
@@ -82,6 +89,11 @@ class CombinedLoss(nn.Module):
         guide=None,
         in_batch_negatives: bool = True,
         track_scores: bool = False,
+        mix_negatives: int = 0,
+        mix_anchor_negatives: int = 0,
+        mix_hardest: int = 8,
+        mix_detach: bool = True,
+        mix_seed: int = 0,
     ):
         super().__init__()
         from sentence_transformers.sentence_transformer.losses import (
@@ -111,6 +123,11 @@ class CombinedLoss(nn.Module):
         self.in_batch_negatives = in_batch_negatives
         self.track_scores = track_scores
         self.last_scores: Tensor | None = None
+        if min(mix_negatives, mix_anchor_negatives) < 0 or mix_hardest < 1:
+            raise ValueError("mix_negatives and mix_anchor_negatives must be >= 0 and mix_hardest >= 1")
+        self.mix_negatives, self.mix_anchor_negatives = mix_negatives, mix_anchor_negatives
+        self.mix_hardest, self.mix_detach, self.mix_seed = mix_hardest, mix_detach, mix_seed
+        self._mix_generator = torch.Generator().manual_seed(mix_seed)
 
     def forward(
         self, sentence_features: Iterable[dict[str, Tensor]], labels: Tensor | None = None
@@ -147,13 +164,18 @@ class CombinedLoss(nn.Module):
         components = {
             "mnrl": lambda: (
                 self.mnrl.compute_loss_from_embeddings(embeddings, labels)
-                if self.false_negative_margin is None and self.in_batch_negatives
+                if self.false_negative_margin is None and self.in_batch_negatives and not self.mixing
                 else self._masked_mnrl(embeddings, guide_embeddings)
             ),
             "contrastive": lambda: self.contrastive.compute_loss_from_embeddings([pair_anchor, pair_other], binary),
             "cosine": lambda: self.cosine.compute_loss_from_embeddings([pair_anchor, pair_other], targets),
         }
         return {name: weight * components[name]() for name, weight in self.weights.items() if weight > 0}
+
+    @property
+    def mixing(self) -> bool:
+        """Whether MNRL gets MoCHi's synthetic negatives."""
+        return bool(self.mix_negatives or self.mix_anchor_negatives)
 
     def set_scale(self, scale: float) -> None:
         """Change MNRL's scale (1 / temperature) during training."""
@@ -163,10 +185,14 @@ class CombinedLoss(nn.Module):
     def _masked_mnrl(self, embeddings: list[Tensor], guide_embeddings: list[Tensor] | None) -> Tensor:
         """MNRL over (positive, in-batch and hard candidates) with masked candidates set to -inf: the guide's likely
         false negatives (the mask of ``GISTEmbedLoss`` with ``contrast_anchors=contrast_positives=False``, for k
-        negatives) and, for per-example negatives, every other row's candidates."""
+        negatives) and, for per-example negatives, every other row's candidates; with mixing, MoCHi's synthetic
+        negatives from the candidates left join the logits."""
         from sentence_transformers.util import cos_sim
 
-        scores = cos_sim(embeddings[0], torch.cat(embeddings[1:]))
+        from negmine.losses.mixing import mix_hard_negatives
+
+        candidates = torch.cat(embeddings[1:])
+        scores = cos_sim(embeddings[0], candidates)
         batch = scores.size(0)
         rows = torch.arange(batch, device=scores.device)
         mask = torch.zeros_like(scores, dtype=torch.bool)
@@ -180,7 +206,15 @@ class CombinedLoss(nn.Module):
             own = (torch.arange(scores.size(1), device=scores.device) % batch)[None, :] == rows[:, None]
             mask = mask | ~own
         mask[rows, rows] = False  # never the anchor's own positive
-        return nn.functional.cross_entropy(scores.masked_fill(mask, -torch.inf) * self.scale, rows)
+        logits = scores.masked_fill(mask, -torch.inf)
+        if self.mixing:
+            excluded = mask.clone()
+            excluded[rows, rows] = True  # the own positive is not a negative to mix
+            mixed = mix_hard_negatives(embeddings[0], candidates, excluded, self.mix_negatives,
+                                       self.mix_anchor_negatives, self.mix_hardest, self.mix_detach,
+                                       self._mix_generator)  # fmt: skip
+            logits = torch.cat([logits, mixed], dim=1)
+        return nn.functional.cross_entropy(logits * self.scale, rows)
 
     def get_config_dict(self) -> dict[str, Any]:
         return {
@@ -192,6 +226,9 @@ class CombinedLoss(nn.Module):
             "scale": self.scale,
             "contrastive_margin": self.contrastive_margin,
             "weights_as_cosine_targets": self.weights_as_cosine_targets,
+            **({"mix_negatives": self.mix_negatives, "mix_anchor_negatives": self.mix_anchor_negatives,
+                "mix_hardest": self.mix_hardest, "mix_detach": self.mix_detach, "mix_seed": self.mix_seed}
+               if self.mixing else {}),
         }
 
     @property

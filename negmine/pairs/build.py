@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from negmine.augment.spec import SyntheticConfig
 from negmine.mining.static import MiningParams, mine_negatives
 from negmine.pairs.anchors import Anchor, claim_anchors, corpus_anchors
 from negmine.pairs.formats import Negative, build_rows
@@ -62,6 +63,7 @@ class PairsConfig(BaseModel):
     corpus_pairs: list[Literal["title", "ict"]] = Field(default_factory=list)
     noise_filter: bool = True
     min_words: int = Field(10, ge=0)
+    synthetic: SyntheticConfig | None = Field(None, description="Generated negatives: perturb, swap, reverse.")
 
 
 def file_fingerprint(path: str | Path) -> str:
@@ -141,6 +143,8 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
     from negmine.search.faiss import FaissSearcher
 
     out = check_writable(out, overwrite)
+    if config.synthetic is not None:
+        config.synthetic.check_resources()
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -176,7 +180,10 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
     if "lexical" in config.searchers:
         candidates["lexical"] = lexical_candidates(doc_texts, [a.text for a in anchors], k)
     rescore = ["lexical"] + (["dense"] if "dense" in candidates and not searcher.exact_scores else [])
-    mined = mine_negatives(anchor_embeddings, doc_embeddings, known, candidates, params, rescore=rescore,
+    extra = config.synthetic.total if config.synthetic is not None else 0
+    # with synthetic negatives, mine as many more as could stand in for one an anchor does not get
+    mining_params = params.model_copy(update={"num_negatives": params.num_negatives + extra}) if extra else params
+    mined = mine_negatives(anchor_embeddings, doc_embeddings, known, candidates, mining_params, rescore=rescore,
                            excluded=excluded, show_progress_bar=show_progress_bar)  # fmt: skip
     topic = None
     if config.topic_negatives:
@@ -209,11 +216,27 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
         negatives.append(list(chosen.values()))
         positive_scores.append([float(emb @ doc_embeddings[p.doc]) for p in anchor.positives])
 
+    width, synthetic_report = params.num_negatives, None
+    if config.synthetic is not None and config.synthetic.total:
+        from negmine.augment.generate import synthetic_negatives
+
+        clock = time.perf_counter()
+        generated, synthetic_report = synthetic_negatives(anchors, negatives, config.synthetic, doc_texts,
+                                                          seed=config.seed, cache_dir=config.cache_dir,
+                                                          show_progress_bar=show_progress_bar)  # fmt: skip
+        # each anchor: the mined negatives asked for, then the synthetic ones, then as many further mined ones as
+        # it lacks synthetic ones (no rule applied), so every row keeps the same number of negatives
+        k = params.num_negatives
+        negatives = [negs[:k] + more + negs[k : k + extra - len(more)]
+                     for negs, more in zip(negatives, generated, strict=True)]  # fmt: skip
+        width += extra
+        timings["synthetic_s"] = time.perf_counter() - clock
+
     def doc_text(doc: int, pair_type: str) -> str:
         return data.corpus[doc_ids[doc]]["text"] if pair_type in ("title", "ict") else doc_texts[doc]
 
     columns, dropped = build_rows(anchors, negatives, positive_scores, doc_ids, doc_text, config.output_format,
-                                  params.num_negatives)  # fmt: skip
+                                  width)  # fmt: skip
     dataset = Dataset.from_dict(columns)
 
     gaps = [min(ps) - n.score for ps, negs in zip(positive_scores, negatives, strict=True) for n in negs]
@@ -242,11 +265,12 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
             "positives": sum(len(a.positives) for a in anchors),
             "negatives": sum(len(n) for n in negatives),
             "negatives_by_source": dict(sorted(sources.items())),
-            "anchors_short_of_negatives": int(sum(len(n) < params.num_negatives for n in negatives)),
+            "anchors_short_of_negatives": int(sum(len(n) < width for n in negatives)),
             "rows": len(dataset),
             "rows_dropped_too_few_negatives": dropped,
         },
         "mining": mined.report,
+        "synthetic": synthetic_report,
         "topic_mining": topic.report if topic is not None else None,
         "score_stats": {
             "positive": score_stats([s for ps in positive_scores for s in ps]),

@@ -7,8 +7,9 @@
 | ``labeled-pair`` | anchor, document, label (1 / 0) | (anchor, document) |
 | ``labeled-list`` | anchor, documents, labels | anchor |
 
-The other columns say where each example comes from: ids, ``negative_source`` (dense / lexical / label / topic /
-synthetic), dense scores, the SciFact relation, a ``weight`` and the ``pair_type`` (claim, query, title, ict).
+The other columns say where each example comes from: ids, ``negative_source`` (dense / lexical / label / topic, or
+the synthetic generator and rule, e.g. ``perturb:RandomWordAug-swap``, ``swap:idf``, ``reverse:direction``), dense
+scores (NaN for synthetic texts, which are not encoded), the SciFact relation, a ``weight`` and the ``pair_type`` (claim, query, title, ict).
 :func:`training_view` keeps only what a loss reads.
 """
 
@@ -24,12 +25,22 @@ FORMATS = ("triplet", "n-tuple", "labeled-pair", "labeled-list")
 
 @dataclass
 class Negative:
-    """One negative of an anchor: a document index, who proposed it, its dense score, its SciFact relation."""
+    """One negative of an anchor: a document index, who proposed it, its dense score, its SciFact relation; a
+    synthetic negative has no document (``doc`` -1, ``score`` NaN) and carries its ``text``."""
 
     doc: int
     source: str
     score: float
     relation: str | None = None
+    text: str | None = None
+
+    def shown(self, doc_text: Callable[[int, str], str], pair_type: str) -> str:
+        """The text a training row shows for this negative."""
+        return self.text if self.text is not None else doc_text(self.doc, pair_type)
+
+    def identifier(self, doc_ids: list[str], query_id: str) -> str:
+        """The corpus id, or ``synthetic:<query id>:<source>`` for a generated text."""
+        return doc_ids[self.doc] if self.doc >= 0 else f"synthetic:{query_id}:{self.source}"
 
 
 def build_rows(
@@ -62,14 +73,15 @@ def build_rows(
     for anchor, negs, pos_scores in zip(anchors, negatives, positive_scores, strict=True):
         base = {"query_id": anchor.query_id, "pair_type": anchor.pair_type}
         if output_format == "labeled-list":
-            documents = [p.text for p in anchor.positives] + [doc_text(n.doc, anchor.pair_type) for n in negs]
+            documents = [p.text for p in anchor.positives] + [n.shown(doc_text, anchor.pair_type) for n in negs]
             rows.append(
                 {
                     "anchor": anchor.text,
                     "documents": documents,
                     "labels": [1] * len(anchor.positives) + [0] * len(negs),
                     **base,
-                    "doc_ids": [doc_ids[p.doc] for p in anchor.positives] + [doc_ids[n.doc] for n in negs],
+                    "doc_ids": [doc_ids[p.doc] for p in anchor.positives] + [n.identifier(doc_ids, anchor.query_id)
+                                                                               for n in negs],
                     "sources": ["positive"] * len(anchor.positives) + [n.source for n in negs],
                     "scores": list(pos_scores) + [n.score for n in negs],
                     "weights": [p.weight for p in anchor.positives] + [1.0] * len(negs),
@@ -94,9 +106,9 @@ def build_rows(
                         {
                             "anchor": anchor.text,
                             "positive": positive.text,
-                            "negative": doc_text(neg.doc, anchor.pair_type),
+                            "negative": neg.shown(doc_text, anchor.pair_type),
                             **common,
-                            "negative_id": doc_ids[neg.doc],
+                            "negative_id": neg.identifier(doc_ids, anchor.query_id),
                             "negative_source": neg.source,
                             "negative_relation": neg.relation or "",
                             "negative_score": neg.score,
@@ -106,21 +118,22 @@ def build_rows(
                 dropped += 1
             else:
                 chosen = negs[:num_negatives]
-                texts = {f"negative_{i + 1}": doc_text(n.doc, anchor.pair_type) for i, n in enumerate(chosen)}
+                texts = {f"negative_{i + 1}": n.shown(doc_text, anchor.pair_type) for i, n in enumerate(chosen)}
                 rows.append(
                     {
                         "anchor": anchor.text,
                         "positive": positive.text,
                         **texts,
                         **common,
-                        "negative_ids": [doc_ids[n.doc] for n in chosen],
+                        "negative_ids": [n.identifier(doc_ids, anchor.query_id) for n in chosen],
                         "negative_sources": [n.source for n in chosen],
                         "negative_scores": [n.score for n in chosen],
                     }
                 )
         if output_format == "labeled-pair":
             for neg in negs:
-                rows.append(_labeled(anchor.text, doc_text(neg.doc, anchor.pair_type), 0, base, doc_ids[neg.doc],
+                rows.append(_labeled(anchor.text, neg.shown(doc_text, anchor.pair_type), 0, base,
+                                     neg.identifier(doc_ids, anchor.query_id),
                                      neg.source, neg.relation, neg.score, 1.0))  # fmt: skip
     names = list(rows[0]) if rows else empty_columns(output_format, num_negatives)
     return {key: [row[key] for row in rows] for key in names}, dropped

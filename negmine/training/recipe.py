@@ -80,6 +80,23 @@ class PairsFromDisk(BaseModel):
     path: str
 
 
+class MixingSection(BaseModel):
+    """MoCHi's hard-negative mixing inside the loss (see ``negmine.losses.mixing``)."""
+
+    model_config = Strict
+    negatives: int = Field(4, ge=0, description="s: points mixed from two hard candidates.")
+    anchor_negatives: int = Field(0, ge=0, description="s': points mixed from the anchor and a hard candidate.")
+    hardest: int = Field(8, ge=1, description="N: the hardest candidates mixed from.")
+    detach: bool = True
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _some(self) -> MixingSection:
+        if not (self.negatives or self.anchor_negatives):
+            raise ValueError("negatives or anchor_negatives must be above 0 (leave mixing out to turn it off)")
+        return self
+
+
 class LossSection(BaseModel):
     model_config = Strict
     type: Literal["combined", "mnrl"] = "combined"
@@ -93,6 +110,7 @@ class LossSection(BaseModel):
     margin_strategy: Literal["absolute", "relative"] = "absolute"
     guide: str | None = None  # a model name or path that scores the candidates; None: the model being trained
     in_batch_negatives: bool = True  # False: each anchor sees only its own positive and hard negatives
+    mixing: MixingSection | None = None  # MoCHi synthetic negatives in embedding space
 
     @field_validator("weights")
     @classmethod
@@ -117,6 +135,14 @@ TRAINING_DEFAULTS: dict[str, Any] = {
 }
 
 
+# Training arguments that can only be wrong outside these bounds: (lowest, whether the lowest itself is allowed).
+POSITIVE_ARGUMENTS = {
+    "num_train_epochs": (0, False), "per_device_train_batch_size": (0, False), "per_device_eval_batch_size": (0, False),
+    "learning_rate": (0, False), "gradient_accumulation_steps": (0, False), "warmup_steps": (0, True),
+    "weight_decay": (0, True), "logging_steps": (0, False), "save_total_limit": (0, True),
+}  # fmt: skip
+
+
 @functools.cache
 def _argument_types() -> dict[str, Any]:
     from sentence_transformers import SentenceTransformerTrainingArguments
@@ -132,9 +158,14 @@ def _typed_argument(key: str, value: Any) -> Any:
     except PydanticSchemaGenerationError:  # callables and sampler classes: the Trainer checks them itself
         return value
     try:
-        return adapter.validate_python(value)
+        value = adapter.validate_python(value)
     except ValidationError as error:
         raise ValueError(f"'{key}': {error.errors()[0]['msg']} (got {value!r})") from None
+    if key in POSITIVE_ARGUMENTS and isinstance(value, int | float):
+        lowest, inclusive = POSITIVE_ARGUMENTS[key]
+        if value < lowest or (value == lowest and not inclusive):
+            raise ValueError(f"'{key}' must be {'>=' if inclusive else '>'} {lowest} (got {value!r})")
+    return value
 
 
 class TrainingSection(BaseModel):
@@ -232,6 +263,8 @@ class Recipe(BaseModel):
             for key in ("dataset", "split", "data_dir", "validation_fraction", "seed"):
                 if key in self.pairs.model_fields_set:
                     raise ValueError(f"pairs.{key}: set it once, in the data section")
+        if self.refresh is not None and isinstance(self.pairs, PairsConfig) and self.pairs.synthetic is not None:
+            raise ValueError("refresh: re-mining does not regenerate synthetic negatives; leave pairs.synthetic out")
         if self.refresh is not None and isinstance(self.pairs, PairsFromDisk):
             raise ValueError("refresh: re-mining needs inline pairs options (or none), not a built pairs folder")
         if self.temperature is not None and self.loss.type != "combined":

@@ -111,7 +111,7 @@ def make_loss(recipe: Recipe, model):
     from negmine.models import load_model
 
     loss = recipe.loss
-    if loss.type == "mnrl" and loss.false_negative_margin is None and loss.in_batch_negatives:
+    if loss.type == "mnrl" and loss.false_negative_margin is None and loss.in_batch_negatives and not loss.mixing:
         return MultipleNegativesRankingLoss(model, scale=loss.scale)
     weights = {"mnrl": 1.0} if loss.type == "mnrl" else loss.weights  # masked MNRL alone is CombinedLoss's MNRL
     guide = load_model(loss.guide, max_seq_length=recipe.model.max_seq_length) if loss.guide else None
@@ -119,7 +119,15 @@ def make_loss(recipe: Recipe, model):
                         weights_as_cosine_targets=loss.weights_as_cosine_targets,
                         false_negative_margin=loss.false_negative_margin, margin_strategy=loss.margin_strategy,
                         guide=guide, in_batch_negatives=loss.in_batch_negatives,
-                        track_scores=recipe.temperature is not None)  # fmt: skip
+                        track_scores=recipe.temperature is not None, **mixing_options(loss.mixing))  # fmt: skip
+
+
+def mixing_options(mixing) -> dict:
+    """``CombinedLoss`` keywords of a recipe's ``loss.mixing`` section (none when it is absent)."""
+    if mixing is None:
+        return {}
+    return {"mix_negatives": mixing.negatives, "mix_anchor_negatives": mixing.anchor_negatives,
+            "mix_hardest": mixing.hardest, "mix_detach": mixing.detach, "mix_seed": mixing.seed}  # fmt: skip
 
 
 def evaluates_once(arguments: dict) -> bool:

@@ -118,7 +118,7 @@ def test_same_negatives_as_sentence_transformers_in_top_mode():
     from datasets import Dataset
     from sentence_transformers.util import mine_hard_negatives
 
-    from negmine.synthetic import synthetic_retrieval
+    from negmine.toydata import synthetic_retrieval
 
     data = synthetic_retrieval(n_docs=400, n_queries=30, dim=32, vocab_size=300, seed=0)
     st_pairs = mine_hard_negatives(
