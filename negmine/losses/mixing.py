@@ -46,8 +46,8 @@ def mix_hard_negatives(
         generator: the random generator for the picks and coefficients (seeded by the caller).
 
     Returns:
-        The scores; a synthetic point drawn from an excluded slot (a row with fewer than N candidates) is -inf,
-        which the softmax ignores.
+        The scores. Picks are drawn among a row's usable candidates (fewer than N when most are excluded); a row
+        with none gets -inf, which the softmax ignores.
 
     Example:
         >>> anchors = torch.tensor([[1.0, 0.0]]); candidates = torch.tensor([[1.0, 0.0], [0.6, 0.8]])
@@ -68,15 +68,19 @@ def mix_hard_negatives(
         sources, anchor_part = sources.detach(), a.detach()
     device = a.device
     rows = torch.arange(batch, device=device)[:, None]
+    usable = torch.isfinite(top_scores).sum(dim=1, keepdim=True).clamp(min=1).cpu()  # sorted: usable slots first
+
+    def pick(width: int) -> Tensor:
+        return (torch.rand(batch, width, generator=generator) * usable).long().to(device)
+
     points, valid = [], []
     if negatives:
-        i = torch.randint(depth, (batch, negatives), generator=generator).to(device)
-        j = torch.randint(depth, (batch, negatives), generator=generator).to(device)
+        i, j = pick(negatives), pick(negatives)
         alpha = torch.rand(batch, negatives, 1, generator=generator).to(device, a.dtype)
         points.append(F.normalize(alpha * sources[rows, i] + (1 - alpha) * sources[rows, j], dim=-1))
         valid.append(torch.isfinite(top_scores[rows, i]) & torch.isfinite(top_scores[rows, j]))
     if anchor_negatives:
-        j = torch.randint(depth, (batch, anchor_negatives), generator=generator).to(device)
+        j = pick(anchor_negatives)
         beta = 0.5 * torch.rand(batch, anchor_negatives, 1, generator=generator).to(device, a.dtype)
         points.append(F.normalize(beta * anchor_part[:, None, :] + (1 - beta) * sources[rows, j], dim=-1))
         valid.append(torch.isfinite(top_scores[rows, j]))

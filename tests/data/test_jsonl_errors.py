@@ -121,3 +121,23 @@ def test_cited_docs_missing_from_corpus_are_warned(scifact_dir, tmp_path, caplog
         release = SciFactRelease.load(folder)
     assert "left out 1 cited document(s) missing from the corpus" in caplog.text
     assert release.claims["train"][96].evidence == {}
+
+
+def test_bytes_that_are_not_utf8_name_file_and_line(beir_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from negmine.cli.main import cli
+
+    folder = copy_dataset(beir_dir, tmp_path)
+    corpus = folder / "corpus.jsonl"
+    corpus.write_bytes(b'{"_id": "x", "title": "\xff\xfe", "text": "t"}\n' + corpus.read_bytes())
+    result = CliRunner().invoke(cli, ["eval", "--model", "bm25", "--dataset", str(folder), "--split", "test"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output.strip() == f"Error: {corpus}:1: not valid UTF-8 (byte 0xff at column 24)"
+
+
+def test_qrels_bytes_that_are_not_utf8_name_the_line(beir_dir, tmp_path):
+    folder = copy_dataset(beir_dir, tmp_path)
+    (folder / "qrels" / "test.tsv").write_bytes(b"query-id\tcorpus-id\tscore\nq1\t\xe9\t1\n")
+    with pytest.raises(DataError, match=r"test\.tsv:2: not valid UTF-8"):
+        load_beir(folder, "test")

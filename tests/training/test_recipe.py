@@ -49,6 +49,12 @@ def write(tmp_path, text):
         ("output_dir: x\nloss:\n  weights: {mnrl: 0}\n", "at least one weight must be above 0"),
         ("output_dir: x\nrefresh: {exclude_shared_positives: true}\n", "only the balltree searcher takes claims"),
         ("output_dir: [x\n", "r.yaml:2: invalid YAML"),
+        ("output_dir: x\ntraining:\n  num_train_epochs: -2\n", "'num_train_epochs' must be > 0 (got -2"),
+        ("output_dir: x\ntraining:\n  per_device_train_batch_size: 0\n", "'per_device_train_batch_size' must be > 0"),
+        ("output_dir: x\ntraining:\n  learning_rate: -1.0e-5\n", "'learning_rate' must be > 0"),
+        ("output_dir: x\nrefresh: {}\npairs: {synthetic: {reverse: 1}}\n", "does not regenerate synthetic"),
+        ("output_dir: x\npairs: {synthetic: {perturb: 1, augmenters: [{name: X}]}}\n", "unknown nlpaug augmenter"),
+        ("output_dir: x\nloss: {mixing: {negatives: 0}}\n", "negatives or anchor_negatives must be above 0"),
         ("loss: {}\n", "missing field 'output_dir'"),
     ],
 )
