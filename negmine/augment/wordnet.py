@@ -3,11 +3,13 @@
 nlpaug reads WordNet through ``nltk.corpus.wordnet`` and tags with ``nltk.pos_tag``; both call ``nltk.download``
 when their data is missing, which here (no network) fails or hangs. This module never downloads:
 
-- WordNet comes from NLTK's data folders when they already hold it, else from a WordNet 3.0 dictionary folder
-  (Debian's ``wordnet-base`` and ``wordnet-sense-index`` packages install one in ``/usr/share/wordnet``;
-  ``$NEGMINE_WORDNET`` names another). Debian lacks the ``lexnames`` file NLTK's reader opens, so negmine ships it
-  (45 lines, WordNet 3.0) and copies both into ``CACHE/nltk_data/corpora/wordnet`` once, where
-  ``nltk.corpus.wordnet`` finds them. NLTK 3.9+ also opens ``index.sense`` (``wordnet-sense-index``).
+- WordNet comes from a WordNet 3.0 dictionary folder (Debian's ``wordnet-base`` package installs one in
+  ``/usr/share/wordnet``; ``$NEGMINE_WORDNET`` names another), else from NLTK's own data when it is there. Debian
+  lacks the ``lexnames`` file NLTK's reader opens, so negmine ships it (45 lines, WordNet 3.0) and copies both into
+  ``CACHE/nltk_data/corpora/wordnet`` once. The reader is NLTK's ``WordNetCorpusReader`` less one step: NLTK 3.9+
+  maps the sense keys of the corpus called ``wordnet`` onto the loaded one at every load (``map_wn``, which needs
+  ``index.sense`` and took more than half of the 8 s load here); for the same files that map is the identity, so
+  :class:`OfflineWordNet` skips it. nlpaug is pointed at this reader (its module-level ``wordnet``).
 - The tagger (:class:`WordNetTagger`) needs no model: closed-class words have fixed Penn tags, an open-class word
   takes the part of speech whose WordNet senses are most frequent in SemCor (``cntlist.rev``), with suffix rules
   for words WordNet lacks. It is a unigram tagger, good enough to pick the WordNet part of speech of a word to
@@ -23,25 +25,24 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import warnings
 from pathlib import Path
 
 from negmine.errors import NegmineError
 
 WORDNET_DIRS = ("/usr/share/wordnet",)
-WORDNET_FILES = ("data.noun", "index.sense")  # index.sense: NLTK >= 3.9 maps sense keys at load
 INSTALL_HINT = (
-    "WordNet is not installed: run `sudo apt-get install wordnet-base wordnet-sense-index` (Debian/Ubuntu; `bash "
-    "install.sh` does it where apt is available), or set NEGMINE_WORDNET to a WordNet 3.0 dictionary folder holding "
-    "data.noun and index.sense"
+    "WordNet is not installed: run `sudo apt-get install wordnet-base` (Debian/Ubuntu; `bash install.sh` does it "
+    "where apt is available), or set NEGMINE_WORDNET to a WordNet 3.0 dictionary folder (the one holding data.noun)"
 )
 LEXNAMES = Path(__file__).parent / "resources" / "lexnames"
 
 
 def wordnet_source() -> Path | None:
     """The WordNet 3.0 dictionary folder to use: ``$NEGMINE_WORDNET``, else Debian's ``/usr/share/wordnet``; None
-    when neither holds ``data.noun`` and ``index.sense``."""
+    when neither holds ``data.noun``."""
     for folder in filter(None, (os.environ.get("NEGMINE_WORDNET"), *WORDNET_DIRS)):
-        if all((Path(folder) / name).is_file() for name in WORDNET_FILES):
+        if (Path(folder) / "data.noun").is_file():
             return Path(folder)
     return None
 
@@ -56,15 +57,27 @@ def _nltk_has_wordnet() -> bool:
     return True
 
 
+def _offline_reader_class():
+    from nltk.corpus.reader import WordNetCorpusReader
+
+    class OfflineWordNet(WordNetCorpusReader):
+        """NLTK's WordNet reader without the sense-key map onto itself (see the module docstring)."""
+
+        def map_wn(self, version="wordnet"):
+            return None
+
+    return OfflineWordNet
+
+
 @functools.cache
 def load_wordnet(cache_dir: str | None = None):
-    """``nltk.corpus.wordnet``, made readable offline (see the module docstring); never downloads.
+    """A WordNet reader that works offline (see the module docstring); never downloads.
 
     Args:
         cache_dir: where ``nltk_data/corpora/wordnet`` is assembled (default: the embedding cache folder).
 
     Returns:
-        NLTK's WordNet corpus reader.
+        An NLTK WordNet corpus reader (:class:`OfflineWordNet` over the Debian files, else ``nltk.corpus.wordnet``).
 
     Raises:
         NegmineError: WordNet is nowhere to be found (the message says what to install).
@@ -75,30 +88,33 @@ def load_wordnet(cache_dir: str | None = None):
     """
     import nltk
 
-    if not _nltk_has_wordnet():
-        source = wordnet_source()
-        if source is None:
+    source = wordnet_source()
+    if source is None:
+        if not _nltk_has_wordnet():
             raise NegmineError(INSTALL_HINT)
-        from negmine.encode import default_cache_dir
+        from nltk.corpus import wordnet
 
-        root = Path(cache_dir or default_cache_dir()) / "nltk_data"
-        target = root / "corpora" / "wordnet"
-        if not (target / "lexnames").is_file():
-            partial = target.with_name("wordnet.partial")
-            shutil.rmtree(partial, ignore_errors=True)
-            partial.mkdir(parents=True)
-            for path in source.iterdir():
-                if path.is_file():
-                    shutil.copyfile(path, partial / path.name)
-            if not (partial / "lexnames").is_file():
-                shutil.copyfile(LEXNAMES, partial / "lexnames")
-            partial.rename(target)
-        if str(root) not in nltk.data.path:
-            nltk.data.path.insert(0, str(root))
-    from nltk.corpus import wordnet
+        wordnet.ensure_loaded()
+        return wordnet
+    from negmine.encode import default_cache_dir
 
-    wordnet.ensure_loaded()
-    return wordnet
+    root = Path(cache_dir or default_cache_dir()) / "nltk_data"
+    target = root / "corpora" / "wordnet"
+    if not (target / "lexnames").is_file():
+        partial = target.with_name("wordnet.partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        for path in source.iterdir():
+            if path.is_file():
+                shutil.copyfile(path, partial / path.name)
+        if not (partial / "lexnames").is_file():
+            shutil.copyfile(LEXNAMES, partial / "lexnames")
+        partial.rename(target)
+    if str(root) not in nltk.data.path:
+        nltk.data.path.insert(0, str(root))
+    with warnings.catch_warnings():  # "multilingual functions are not available": no Open Multilingual Wordnet
+        warnings.simplefilter("ignore", UserWarning)
+        return _offline_reader_class()(str(target), None)
 
 
 # Closed-class words: the Penn tag a unigram tagger trained on the Penn Treebank gives them most often.
