@@ -6,6 +6,9 @@ on the validation split (and SciFact dev/test where present), with wall times; s
         recipes/scifact-mnrl-static.yaml --seeds 1 2 3 --json results/bench-quality.json > quality.log 2>&1 &
 
 About 4 to 9 minutes a recipe and seed at the shipped settings (128 tokens, 3 epochs) on a 2-core CPU.
+``--probe`` adds the synthetic-negative probe (``negmine.augment.probe``: the share of held-out validation items
+where the model ranks the true text above a perturbed / swapped abstract or a reversed claim) for the base model and
+every trained one (read back from ``OUTPUT/model``), with the perturb recipe's augmenters when one is given.
 ``--set KEY VALUE`` overrides every recipe (and the peer's model and budget) the way ``negmine train`` does; give
 such a run its own ``--output-dir``, since finished runs are read back from there.
 """
@@ -52,7 +55,26 @@ def plain_sentence_transformers(recipe, seed: int, output: Path) -> dict:
     args = SentenceTransformerTrainingArguments(output_dir=str(output), report_to="none", **arguments)
     SentenceTransformerTrainer(model=model, args=args, train_dataset=mined,
                                loss=MultipleNegativesRankingLoss(model)).train()  # fmt: skip
+    model.save(str(output / "model"))  # for --probe
     return {split: evaluate_model(model, load_split(recipe, split)) for split in recipe.evaluation.splits}
+
+
+def probe_setup(recipes: list[str], overrides):
+    """Probe items from the validation split, with the augmenters of the first recipe that perturbs."""
+    from negmine.augment.probe import probe_items
+    from negmine.augment.spec import SyntheticConfig
+    from negmine.data import SciFactRelease, dataset_folder
+
+    first = load_recipe(recipes[0], overrides)
+    config = SyntheticConfig()
+    for path in recipes:
+        pairs = load_recipe(path, overrides).pairs_config()
+        if pairs is not None and pairs.synthetic is not None and pairs.synthetic.perturb:
+            config = pairs.synthetic
+            break
+    folder = dataset_folder(first.data.dataset, first.data.data_dir)
+    release = SciFactRelease.load(folder) if SciFactRelease.is_release(folder) else None
+    return probe_items(load_split(first, "validation"), release, config=config, seed=first.data.seed)
 
 
 def recorded_wall(output: Path) -> float:
@@ -68,6 +90,8 @@ def main() -> None:
     parser.add_argument("--output-dir", default="runs/quality")
     parser.add_argument("--skip-st", action="store_true", help="Leave out the plain sentence-transformers pipeline.")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--probe", action="store_true", help="Add the synthetic-negative probe accuracies.")
+    parser.add_argument("--baseline", default=None, help="A system every other is compared with, seed by seed.")
     parser.add_argument("--set", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"), dest="overrides",
                         help="A recipe override for every system, e.g. --set model.max_seq_length 128.")  # fmt: skip
     args = parser.parse_args()
@@ -76,6 +100,15 @@ def main() -> None:
     recipes = {Path(p).stem: p for p in args.recipes}
     first = load_recipe(args.recipes[0], overrides)
     rows = []
+    items = probe_setup(args.recipes, overrides) if args.probe else None
+
+    def probed(model) -> dict:
+        from negmine.augment.probe import probe
+
+        if items is None:
+            return {}
+        return {f"probe_{k}": v for k, v in probe(model, items).items() if not k.endswith("_items")}
+
     for name in ("base", "bm25"):
         start = time.perf_counter()
         for split in first.evaluation.splits:
@@ -84,7 +117,7 @@ def main() -> None:
                 metrics = evaluate_bm25(data)
             else:
                 model = load_model(first.model.name, max_seq_length=first.model.max_seq_length)
-                metrics = evaluate_model(model, data, encoder=Encoder(model))
+                metrics = {**evaluate_model(model, data, encoder=Encoder(model)), **probed(model)}
             rows.append({"system": name, "seed": "-", "split": split, **metrics,
                          "wall_s": round(time.perf_counter() - start, 1)})  # fmt: skip
     systems = [("sentence-transformers", None)] * (not args.skip_st) + list(recipes.items())
@@ -104,8 +137,10 @@ def main() -> None:
                 results = train(resolved, output, show_progress_bar=False)
             wall = round(time.perf_counter() - start, 1)
             (output / "wall.json").write_text(json.dumps({"wall_s": wall}) + "\n")  # read back when resumed
+            trained = output / "model"
+            extra = probed(load_model(str(trained))) if items is not None and trained.is_dir() else {}
             for split, metrics in results.items():
-                rows.append({"system": name, "seed": seed, "split": split, **metrics, "wall_s": wall})
+                rows.append({"system": name, "seed": seed, "split": split, **metrics, **extra, "wall_s": wall})
             print(markdown_table(rows[-len(results) :], list(rows[-1])), flush=True)
 
     summary = []
@@ -115,15 +150,43 @@ def main() -> None:
             if not picked:
                 continue
             entry = {"system": system, "split": split, "seeds": len(picked)}
-            for key in ("ndcg@10", "recall@100", "wall_s"):
-                values = [r[key] for r in picked]
+            probes = sorted({k for r in picked for k in r if k.startswith("probe_")})
+            for key in ("ndcg@10", "recall@100", *probes, "wall_s"):
+                values = [r[key] for r in picked if key in r]
+                if not values:
+                    continue
                 entry[f"{key}_mean"] = round(statistics.mean(values), 4)
                 entry[f"{key}_sd"] = round(statistics.stdev(values), 4) if len(values) > 1 else 0.0
             summary.append(entry)
     print(markdown_table(summary, list(summary[0])))
+    paired = paired_differences(rows, args.baseline) if args.baseline else []
+    if paired:
+        print(markdown_table(paired, list(paired[0])))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"runs": rows, "summary": summary}, indent=2) + "\n")
+        Path(args.json).write_text(json.dumps({"runs": rows, "summary": summary, "paired": paired}, indent=2) + "\n")
+
+
+def paired_differences(rows: list[dict], baseline: str, key: str = "ndcg@10") -> list[dict]:
+    """Each system against ``baseline`` on the seeds both ran: the per-seed differences of ``key``, their mean and
+    sd, a paired t-test (scipy's ``ttest_rel``) and how many seeds the system won; fewer than 2 seeds give no p."""
+    from scipy.stats import ttest_rel
+
+    base = {(r["seed"], r["split"]): r[key] for r in rows if r["system"] == baseline}
+    out = []
+    for system in dict.fromkeys(r["system"] for r in rows if r["system"] not in (baseline, "base", "bm25")):
+        pairs = [(r[key], base[(r["seed"], r["split"])]) for r in rows
+                 if r["system"] == system and (r["seed"], r["split"]) in base]  # fmt: skip
+        if not pairs:
+            continue
+        diffs = [a - b for a, b in pairs]
+        p = float(ttest_rel([a for a, _ in pairs], [b for _, b in pairs]).pvalue) if len(pairs) > 1 else math.nan
+        out.append({"system": system, "baseline": baseline, "seeds": len(pairs),
+                    "diffs": " ".join(f"{d:+.4f}" for d in diffs),
+                    f"{key}_diff_mean": round(statistics.mean(diffs), 4),
+                    "diff_sd": round(statistics.stdev(diffs), 4) if len(diffs) > 1 else 0.0,
+                    "wins": sum(d > 0 for d in diffs), "p_paired_t": round(p, 4)})  # fmt: skip
+    return out
 
 
 if __name__ == "__main__":
