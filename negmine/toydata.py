@@ -1,5 +1,5 @@
-"""Seeded toy retrieval data (random word documents) with a known positive near every query, and a ``StaticEmbedding`` model that
-embeds it: for tests and benchmarks that must not download anything.
+"""Seeded toy retrieval data (random word documents) with a known positive near every query, and a
+``StaticEmbedding`` model that embeds it: for tests and benchmarks that must not download anything.
 
 Documents are random word sequences; a query keeps most words of its positive document and swaps the rest, so
 its positive scores well above the other documents and the false-negative margins keep most candidates.

@@ -58,7 +58,8 @@ def synthetic_negatives(
         ``(negatives, report)``: a list per anchor (empty for corpus anchors), and the report for the manifest.
 
     Example:
-        >>> negatives, report = synthetic_negatives(anchors, mined, SyntheticConfig(reverse=1), texts)  # doctest: +SKIP
+        >>> config = SyntheticConfig(reverse=1)
+        >>> negatives, report = synthetic_negatives(anchors, mined, config, texts)  # doctest: +SKIP
         >>> report["reverse"]["anchors_with_output"]  # doctest: +SKIP
         779
     """
@@ -78,7 +79,8 @@ def synthetic_negatives(
         forbidden = known | {anchor.text}
         for name, n in counts.items():
             if name == "perturb":
-                found = [(text, source, positive, {}) for text, source in perturber.perturb(positive, anchor.query_id, n)]
+                perturbed = perturber.perturb(positive, anchor.query_id, n)
+                found = [(text, source, positive, {}) for text, source in perturbed]
             elif name == "swap":
                 donor = _donor(mined[a], corpus_texts, anchor, config.swap_donor, seed)
                 swapped = swapper.swap(anchor.text, positive, donor)

@@ -164,7 +164,8 @@ def reverse_negation(claim: str) -> tuple[str, str] | None:
                 tag = {v: k for k, v in DO_FORMS.items()}[before]
                 verb = tokens[i + 1].group(0)
                 form = (getInflection(verb.lower(), tag) or (verb,))[0] if tag != "VBP" else verb
-                text = claim[: tokens[i - 1].start()] + _cased(form, tokens[i - 1].group(0)) + claim[tokens[i + 1].end() :]
+                form = _cased(form, tokens[i - 1].group(0))
+                text = claim[: tokens[i - 1].start()] + form + claim[tokens[i + 1].end() :]
                 return text, "negation-remove"
             return claim[: tokens[i - 1].end()] + claim[tokens[i].end() :], "negation-remove"
         if word == "no" and i + 1 < len(words) and words[i + 1].isalpha():
@@ -197,8 +198,11 @@ def reverse_claim(claim: str, key: str = "", n: int = 1, seed: int = 42) -> list
     number, negation; ``[]`` when no rule applies.
 
     Example:
-        >>> reverse_claim("Aspirin increases the risk of bleeding by 30%.", n=3)
-        [('Aspirin decreases the risk of bleeding by 30%.', 'reverse:direction'), ('Aspirin increases the risk of bleeding by 70%.', 'reverse:number'), ('Aspirin does not increase the risk of bleeding by 30%.', 'reverse:negation-insert')]
+        >>> for text, rule in reverse_claim("Aspirin increases the risk of bleeding by 30%.", n=3):
+        ...     print(rule, "|", text)
+        reverse:direction | Aspirin decreases the risk of bleeding by 30%.
+        reverse:number | Aspirin increases the risk of bleeding by 70%.
+        reverse:negation-insert | Aspirin does not increase the risk of bleeding by 30%.
         >>> reverse_claim("Vitamin D is not associated with fractures.")
         [('Vitamin D is associated with fractures.', 'reverse:negation-remove')]
     """

@@ -157,7 +157,8 @@ def parse_synthetic_spec(spec: str, option: str = "--synthetic") -> dict[str, in
         if name == "mix":
             raise NegmineError(f"{option}: 'mix' is a loss option (loss.mixing in a recipe), not a pairs generator")
         if name not in GENERATORS:
-            raise NegmineError(f"{option}: unknown generator '{name}' in '{spec}' (choose from {', '.join(GENERATORS)})")
+            choices = ", ".join(GENERATORS)
+            raise NegmineError(f"{option}: unknown generator '{name}' in '{spec}' (choose from {choices})")
         if count.strip() and not count.strip().isdigit():
             raise NegmineError(f"{option}: '{item}' should be NAME:COUNT with a whole number >= 0, e.g. {name}:1")
         if name in counts:

@@ -44,7 +44,8 @@ class KeywordSwapper:
 
     Example:
         >>> swapper = KeywordSwapper(["aspirin lowers stroke risk", "statins lower cholesterol", "sleep and memory"])
-        >>> swapper.swap("Does aspirin prevent stroke?", "Aspirin lowers stroke risk in adults.", "sleep and memory").text
+        >>> positive = "Aspirin lowers stroke risk in adults."
+        >>> swapper.swap("Does aspirin prevent stroke?", positive, "sleep and memory").text
         'Memory lowers sleep risk in adults.'
     """
 
@@ -57,16 +58,17 @@ class KeywordSwapper:
         self.analyzer = vectorizer.build_analyzer()
         self.terms = terms
 
-    def informative(self, text: str, exclude: set[str] = frozenset()) -> list[str]:
-        """The distinct known alphabetic terms of ``text`` not in ``exclude``, highest IDF first (ties alphabetical);
-        numbers are neither swapped out nor in (a changed number is ``reverse``'s business)."""
-        return sorted({t for t in self.analyzer(text) if t in self.idf and t not in exclude and t.isalpha()},
+    def informative(self, text: str | set[str], exclude: set[str] = frozenset()) -> list[str]:
+        """The distinct known alphabetic terms of ``text`` (or of a set of its terms) not in ``exclude``, highest
+        IDF first (ties alphabetical); numbers are neither swapped out nor in (changing numbers is ``reverse``'s)."""
+        terms = text if isinstance(text, set) else set(self.analyzer(text))
+        return sorted((t for t in terms if t in self.idf and t not in exclude and t.isalpha()),
                       key=lambda t: (-self.idf[t], t))  # fmt: skip
 
     def swap(self, anchor: str, positive: str, donor: str) -> Swapped | None:
         anchor_terms = set(self.analyzer(anchor))
         positive_terms = set(self.analyzer(positive))
-        shared = [t for t in self.informative(positive) if t in anchor_terms][: self.terms]
+        shared = [t for t in self.informative(positive_terms) if t in anchor_terms][: self.terms]
         replacements = self.informative(donor, exclude=anchor_terms | positive_terms)[: len(shared)]
         if not shared or not replacements:
             return None
@@ -76,7 +78,8 @@ class KeywordSwapper:
         source, changed = WORD.findall(positive.lower()), WORD.findall(text.lower())
         kept = sum(a == b for a, b in zip(source, changed, strict=False)) / max(len(source), 1)
         after = set(self.analyzer(text))
-        return Swapped(text, mapping, round(kept, 4), _share(anchor_terms, after), _share(anchor_terms, positive_terms))
+        overlaps = _share(anchor_terms, after), _share(anchor_terms, positive_terms)
+        return Swapped(text, mapping, round(kept, 4), *overlaps)
 
 
 def _share(anchor_terms: set[str], terms: set[str]) -> float:

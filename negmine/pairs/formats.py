@@ -8,8 +8,9 @@
 | ``labeled-list`` | anchor, documents, labels | anchor |
 
 The other columns say where each example comes from: ids, ``negative_source`` (dense / lexical / label / topic, or
-the synthetic generator and rule, e.g. ``perturb:RandomWordAug-swap``, ``swap:idf``, ``reverse:direction``), dense
-scores (NaN for synthetic texts, which are not encoded), the SciFact relation, a ``weight`` and the ``pair_type`` (claim, query, title, ict).
+the synthetic generator and rule: ``perturb:RandomWordAug-swap``, ``swap:hard_negative``, ``reverse:direction``),
+dense scores (NaN for synthetic texts, which are not encoded), the SciFact relation, a ``weight`` and the
+``pair_type`` (claim, query, title, ict).
 :func:`training_view` keeps only what a loss reads.
 """
 

@@ -137,7 +137,8 @@ TRAINING_DEFAULTS: dict[str, Any] = {
 
 # Training arguments that can only be wrong outside these bounds: (lowest, whether the lowest itself is allowed).
 POSITIVE_ARGUMENTS = {
-    "num_train_epochs": (0, False), "per_device_train_batch_size": (0, False), "per_device_eval_batch_size": (0, False),
+    "num_train_epochs": (0, False), "per_device_train_batch_size": (0, False),
+    "per_device_eval_batch_size": (0, False),
     "learning_rate": (0, False), "gradient_accumulation_steps": (0, False), "warmup_steps": (0, True),
     "weight_decay": (0, True), "logging_steps": (0, False), "save_total_limit": (0, True),
 }  # fmt: skip

@@ -43,7 +43,8 @@ def test_gradient_through_the_mixed_points(detach):
     candidates = torch.randn(6, 4, requires_grad=True)
     excluded = torch.eye(3, 6, dtype=torch.bool)
     generator = torch.Generator().manual_seed(1)
-    mix_hard_negatives(anchors, candidates, excluded, 2, 2, hardest=3, detach=detach, generator=generator).sum().backward()
+    mixed = mix_hard_negatives(anchors, candidates, excluded, 2, 2, hardest=3, detach=detach, generator=generator)
+    mixed.sum().backward()
     assert anchors.grad.abs().sum() > 0  # the anchor always learns from q . h
     assert (candidates.grad is None or candidates.grad.abs().sum() == 0) == detach
 

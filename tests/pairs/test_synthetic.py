@@ -53,7 +53,8 @@ def test_triplets_name_synthetic_ids_and_have_nan_scores(scifact_dir, tiny_model
     frame = dataset.to_pandas()
     synthetic = frame[frame["negative_id"].str.startswith("synthetic:")]
     assert len(synthetic) > 0 and synthetic["negative_score"].isna().all()
-    assert (synthetic["negative_id"] == "synthetic:" + synthetic["query_id"] + ":" + synthetic["negative_source"]).all()
+    expected = "synthetic:" + synthetic["query_id"] + ":" + synthetic["negative_source"]
+    assert (synthetic["negative_id"] == expected).all()
 
 
 def test_same_seed_same_pairs(scifact_dir, tiny_model_path, tmp_path):
