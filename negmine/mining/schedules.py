@@ -60,7 +60,7 @@ class RandomRateSchedule(BaseModel):
         if self.kind == "exponential":
             return self.r0 * (1.0 - self.step) ** epoch
         if self.kind == "cosine":
-            return self.r0 * 0.5 * (1.0 + math.cos(math.pi * min(epoch, self.epochs) / self.epochs))
+            return self.r0 * (0.5 * (1.0 + math.cos(math.pi * min(epoch, self.epochs) / self.epochs)))
         return self.r0
 
 
