@@ -15,13 +15,12 @@ import argparse
 import json
 from pathlib import Path
 
-from negmine.augment.probe import probe, probe_items
-from negmine.augment.spec import SyntheticConfig
-from negmine.data import SciFactRelease, dataset_folder
+from quality import probe_setup
+
+from negmine.augment.probe import probe
 from negmine.models import load_model
 from negmine.outputs import markdown_table
 from negmine.training.recipe import load_recipe
-from negmine.training.run import load_split
 
 
 def main() -> None:
@@ -31,11 +30,7 @@ def main() -> None:
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     recipe = load_recipe(args.recipe)
-    pairs = recipe.pairs_config()
-    config = pairs.synthetic if pairs is not None and pairs.synthetic is not None else SyntheticConfig()
-    folder = dataset_folder(recipe.data.dataset, recipe.data.data_dir)
-    release = SciFactRelease.load(folder) if SciFactRelease.is_release(folder) else None
-    items = probe_items(load_split(recipe, "validation"), release, config=config, seed=recipe.data.seed)
+    items, config = probe_setup([args.recipe], [])
     rows = []
     for name in ["base", *args.models]:
         path = recipe.model.name if name == "base" else str(Path(name) / "model" if (Path(name) / "model").is_dir()
@@ -46,8 +41,8 @@ def main() -> None:
     print(markdown_table(rows, list(rows[0])))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"rows": rows, "augmenters": [a.model_dump() for a in config.augmenters]},
-                                              indent=2) + "\n")  # fmt: skip
+        augmenters = [a.model_dump() for a in config.augmenters]
+        Path(args.json).write_text(json.dumps({"rows": rows, "augmenters": augmenters}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

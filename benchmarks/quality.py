@@ -60,21 +60,19 @@ def plain_sentence_transformers(recipe, seed: int, output: Path) -> dict:
 
 
 def probe_setup(recipes: list[str], overrides):
-    """Probe items from the validation split, with the augmenters of the first recipe that perturbs."""
+    """Probe items from the validation split of the first recipe, with the synthetic settings of the first recipe
+    that perturbs (defaults otherwise); returns ``(items, config)``."""
     from negmine.augment.probe import probe_items
     from negmine.augment.spec import SyntheticConfig
     from negmine.data import SciFactRelease, dataset_folder
 
     first = load_recipe(recipes[0], overrides)
-    config = SyntheticConfig()
-    for path in recipes:
-        pairs = load_recipe(path, overrides).pairs_config()
-        if pairs is not None and pairs.synthetic is not None and pairs.synthetic.perturb:
-            config = pairs.synthetic
-            break
+    found = [p.synthetic for p in (load_recipe(path, overrides).pairs_config() for path in recipes)
+             if p is not None and p.synthetic is not None]  # fmt: skip
+    config = next((c for c in found if c.perturb), found[0] if found else SyntheticConfig())
     folder = dataset_folder(first.data.dataset, first.data.data_dir)
     release = SciFactRelease.load(folder) if SciFactRelease.is_release(folder) else None
-    return probe_items(load_split(first, "validation"), release, config=config, seed=first.data.seed)
+    return probe_items(load_split(first, "validation"), release, config=config, seed=first.data.seed), config
 
 
 def recorded_wall(output: Path) -> float:
@@ -100,7 +98,7 @@ def main() -> None:
     recipes = {Path(p).stem: p for p in args.recipes}
     first = load_recipe(args.recipes[0], overrides)
     rows = []
-    items = probe_setup(args.recipes, overrides) if args.probe else None
+    items = probe_setup(args.recipes, overrides)[0] if args.probe else None
 
     def probed(model) -> dict:
         from negmine.augment.probe import probe

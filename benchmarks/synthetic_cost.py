@@ -53,7 +53,8 @@ def main() -> None:
     rows = [{"variant": name, "wall_s (median)": round(statistics.median(walls[name]), 2),
              "ratio to plain": round(statistics.median(walls[name]) / plain, 3),
              "build_pairs_s (median)": round(statistics.median(inside[name]), 2),
-             "build ratio": round(statistics.median(inside[name]) / plain_inside, 3)} for name in VARIANTS]  # fmt: skip
+             "build ratio": round(statistics.median(inside[name]) / plain_inside, 3)}
+            for name in VARIANTS]  # fmt: skip
     print(markdown_table(rows, list(rows[0])))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

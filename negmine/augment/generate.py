@@ -76,7 +76,7 @@ def synthetic_negatives(
             continue
         positive = anchor.positives[0].text
         made: list[Negative] = []
-        forbidden = known | {anchor.text}
+        forbidden = {anchor.text}  # with ``known``: texts this anchor's negatives may not be
         for name, n in counts.items():
             if name == "perturb":
                 perturbed = perturber.perturb(positive, anchor.query_id, n)
@@ -94,10 +94,10 @@ def synthetic_negatives(
             stats[name].eligible += 1
             kept = 0
             for text, source, origin, extra in found:
-                if text in forbidden:
+                if text in known or text in forbidden:
                     stats[name].dropped_known += 1
                     continue
-                forbidden = forbidden | {text}
+                forbidden.add(text)
                 made.append(Negative(-1, source, math.nan, None, text))
                 stats[name].add(anchor, origin, text, source, extra)
                 kept += 1

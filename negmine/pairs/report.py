@@ -60,6 +60,8 @@ def synthetic_markdown(report: dict | None) -> list[str]:
         for example in entry["examples"]:
             lines += [f"- `{example['source']}` (query {example['query_id']}): {_clip(example['original'])}",
                       f"  -> {_clip(example['negative'])}"]  # fmt: skip
+            if example.get("mapping"):  # the swapped terms, which the clipped text may not reach
+                lines.append("  swapped: " + ", ".join(f"{a} -> {b}" for a, b in example["mapping"].items()))
         lines.append("")
     return lines
 
