@@ -166,7 +166,7 @@ class Encoder:
             return self._encode(list(texts), role)
         keys = text_keys(texts).tolist()
         folder = self.cache_folder(role)
-        found = self._load_cached(folder, set(keys))
+        found = self._load_cached(folder, set(keys), self._dimension())
         first_index: dict[bytes, int] = {}
         for i, key in enumerate(keys):
             first_index.setdefault(key, i)
@@ -180,10 +180,7 @@ class Encoder:
             self._write_shard(folder, np.array(shard_keys, dtype="S64"), vectors)
             found.update(zip(shard_keys, vectors, strict=True))
         if not keys:
-            dimension = (
-                getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-            )
-            return np.zeros((0, dimension() or 0), dtype=np.float32)
+            return np.zeros((0, self._dimension() or 0), dtype=np.float32)
         return np.stack([found[key] for key in keys])
 
     def _encode(self, texts: list[str], role: str) -> np.ndarray:
@@ -197,14 +194,23 @@ class Encoder:
         )
         return np.asarray(vectors, dtype=np.float32)
 
+    def _dimension(self) -> int | None:
+        dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        return dimension()
+
     @staticmethod
-    def _load_cached(folder: Path, wanted: set[bytes]) -> dict[bytes, np.ndarray]:
+    def _load_cached(folder: Path, wanted: set[bytes], dimension: int | None = None) -> dict[bytes, np.ndarray]:
+        from negmine.errors import NegmineError
+
         found: dict[bytes, np.ndarray] = {}
         if not folder.is_dir():
             return found
         for shard in sorted(folder.glob("*.npz")):
             with np.load(shard) as arrays:
                 keys, vectors = arrays["keys"], arrays["embeddings"]
+            if dimension and vectors.ndim == 2 and vectors.shape[1] != dimension:
+                raise NegmineError(f"{shard}: cached {vectors.shape[1]}-dimensional vectors, but the model gives "
+                                   f"{dimension}; delete {folder} or point --cache-dir elsewhere")  # fmt: skip
             for key, vector in zip(keys.tolist(), vectors, strict=True):
                 if key in wanted:
                     found[key] = vector

@@ -18,6 +18,33 @@ def check_writable(path: str | Path, overwrite: bool) -> Path:
     return path
 
 
+def write_text(path: str | Path, text: str, overwrite: bool = False) -> Path:
+    """Write ``text`` atomically (a temporary file in the same folder, then a rename).
+
+    Args:
+        path: the target file; its folder is created.
+        text: the content.
+        overwrite: replace an existing file.
+
+    Returns:
+        The path written.
+
+    Example:
+        >>> write_text(tmp_path / "audit.csv", "query_id,decision\\n")  # doctest: +SKIP
+    """
+    path = check_writable(path, overwrite)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def write_json(path: str | Path, data: object, overwrite: bool = False) -> Path:
     """Write ``data`` as indented JSON atomically.
 
@@ -32,18 +59,7 @@ def write_json(path: str | Path, data: object, overwrite: bool = False) -> Path:
     Example:
         >>> write_json(tmp_path / "metrics.json", {"ndcg@10": 0.7})  # doctest: +SKIP
     """
-    path = check_writable(path, overwrite)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2, sort_keys=False)
-            out.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n", overwrite)
 
 
 def markdown_table(rows: list[dict], columns: list[str]) -> str:

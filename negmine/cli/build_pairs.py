@@ -86,12 +86,14 @@ def synthetic_config(spec: str, augmenters: tuple[str, ...], swap_terms: int, sw
 @click.option("--swap-terms", type=int, default=3, show_default=True, help="Shared terms swap replaces.")
 @click.option("--swap-donor", type=click.Choice(["hard_negative", "random"]), default="hard_negative",
               show_default=True)  # fmt: skip
+@click.option("--relabel", type=click.Path(dir_okay=False), default=None,
+              help="A filled-in audit CSV (negmine audit): relevant rows become positives, never negatives.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out folder.")
 def build_pairs_command(dataset, out, split, data_dir, validation_fraction, seed, model, max_seq_length, batch_size,
                         cache_dir, task, searchers, index_factory, nprobe, ef_search, use_gpu, range_min, range_max,
                         absolute_margin, relative_margin, max_score, min_score, sampling_strategy, num_negatives,
                         output_format, weighting, rationale_passages, topic_negatives, corpus_pairs, min_words,
-                        no_noise_filter, synthetic_spec, augmenters, swap_terms, swap_donor,
+                        no_noise_filter, synthetic_spec, augmenters, swap_terms, swap_donor, relabel,
                         overwrite) -> None:  # fmt: skip
     """Build training pairs for DATASET (a name under the data root, e.g. scifact, or a BEIR folder)."""
     from negmine.mining.static import MiningParams
@@ -112,7 +114,7 @@ def build_pairs_command(dataset, out, split, data_dir, validation_fraction, seed
         nprobe=nprobe, ef_search=ef_search, use_gpu=use_gpu, mining=mining, output_format=output_format,
         weighting=weighting, rationale_passages=rationale_passages, topic_negatives=topic_negatives,
         corpus_pairs=[s.strip() for s in corpus_pairs.split(",") if s.strip()], noise_filter=not no_noise_filter,
-        min_words=min_words, synthetic=synthetic,
+        min_words=min_words, synthetic=synthetic, relabel=relabel,
     ))  # fmt: skip
     start = time.perf_counter()
     dataset, manifest = build_pairs(config, out, overwrite=overwrite)

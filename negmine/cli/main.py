@@ -33,6 +33,8 @@ def cli(verbose: bool) -> None:
 
 
 def _register() -> None:
+    from negmine.cli.analyze import analyze_command
+    from negmine.cli.audit import audit_command
     from negmine.cli.build_pairs import build_pairs_command
     from negmine.cli.env import env
     from negmine.cli.eval import eval_command
@@ -44,6 +46,8 @@ def _register() -> None:
     cli.add_command(build_pairs_command)
     cli.add_command(validate_command)
     cli.add_command(train_command)
+    cli.add_command(analyze_command)
+    cli.add_command(audit_command)
 
 
 _register()

@@ -21,6 +21,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from negmine.augment.spec import SyntheticConfig
+from negmine.errors import NegmineError
 from negmine.mining.static import MiningParams, mine_negatives
 from negmine.pairs.anchors import Anchor, claim_anchors, corpus_anchors
 from negmine.pairs.formats import Negative, build_rows
@@ -64,6 +65,8 @@ class PairsConfig(BaseModel):
     noise_filter: bool = True
     min_words: int = Field(10, ge=0)
     synthetic: SyntheticConfig | None = Field(None, description="Generated negatives: perturb, swap, reverse.")
+    relabel: str | None = Field(None, description="A filled-in audit CSV (negmine audit): relevant rows become "
+                                "positives, not_relevant ones stay negatives and are not flagged again.")
 
 
 def file_fingerprint(path: str | Path) -> str:
@@ -150,6 +153,15 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
 
     folder = dataset_folder(config.dataset, config.data_dir)
     data = load_retrieval(folder, config.split, validation_fraction=config.validation_fraction, seed=config.seed)
+    relabel = None
+    if config.relabel:
+        from negmine.analysis.audit import apply_relabel, read_relabel
+
+        if config.task != "retrieval":
+            raise NegmineError("--relabel: relabelled documents have no SUPPORT / CONTRADICT label; "
+                               "use task retrieval")
+        relabel = read_relabel(config.relabel, data)
+        data = apply_relabel(data, relabel)
     release = SciFactRelease.load(folder) if SciFactRelease.is_release(folder) else None
     doc_ids = list(data.corpus)
     anchors, anchor_counts = claim_anchors(data, doc_ids, release, config.task, config.weighting,
@@ -271,6 +283,7 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
         },
         "mining": mined.report,
         "synthetic": synthetic_report,
+        "relabel": relabel.summary(file_fingerprint(config.relabel)) if relabel is not None else None,
         "topic_mining": topic.report if topic is not None else None,
         "score_stats": {
             "positive": score_stats([s for ps in positive_scores for s in ps]),

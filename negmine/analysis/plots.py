@@ -1,0 +1,161 @@
+"""The analysis plots (matplotlib, Agg backend): score violins, a UMAP map, evolution curves over checkpoints and
+refreshes, and hardness against diversity coloured by nDCG@10.
+
+References:
+    McInnes et al., 2018, "UMAP: Uniform Manifold Approximation and Projection"; van der Maaten & Hinton, 2008,
+    "Visualizing Data using t-SNE" (the fallback).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError as error:
+        raise ImportError("plots need matplotlib: pip install 'negmine[viz]'") from error
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    _pyplot().close(fig)
+    return path
+
+
+def score_violins(scores: dict[str, dict[str, np.ndarray]], path: Path) -> Path:
+    """Positive and negative reference scores side by side, per set and per ``negative_source``.
+
+    Args:
+        scores: set name -> ``{"positive": s(q,p), "negative": s(q,n), "sources": source of each negative}``.
+        path: the PNG to write.
+
+    Returns:
+        ``path``.
+    """
+    plt = _pyplot()
+    groups, labels, colours = [], [], []
+    for name, values in scores.items():
+        groups.append(values["positive"])
+        labels.append(f"{name}\npositives")
+        colours.append("tab:green")
+        sources = values["sources"]
+        for source in sorted(set(sources.tolist())):
+            groups.append(values["negative"][sources == source])
+            labels.append(f"{name}\nneg: {source}")
+            colours.append("tab:red")
+    width = max(6.0, 1.1 * len(groups))
+    fig, ax = plt.subplots(figsize=(min(width, 24), 4.8))
+    parts = ax.violinplot(groups, showmedians=True, widths=0.8)
+    for body, colour in zip(parts["bodies"], colours, strict=True):
+        body.set_facecolor(colour)
+        body.set_alpha(0.5)
+    ax.set_xticks(range(1, len(groups) + 1), labels, rotation=30 if len(groups) > 6 else 0, ha="right"
+                  if len(groups) > 6 else "center", fontsize=8)  # fmt: skip
+    ax.set_ylabel("reference cosine score s(q, ·)")
+    ax.set_title("Positive vs negative scores (reference encoder)")
+    ax.grid(axis="y", alpha=0.3)
+    return _save(fig, path)
+
+
+def embedding_map(vectors: np.ndarray, kinds: list[str], path: Path, seed: int = 0, title: str = "") -> Path:
+    """A 2-D map (UMAP with ``random_state=seed``, t-SNE when umap-learn is missing) of claims, positives and
+    negatives, coloured by kind and source."""
+    plt = _pyplot()
+    try:
+        import umap
+
+        method = "UMAP"
+        xy = umap.UMAP(n_neighbors=15, min_dist=0.1, metric="cosine", random_state=seed).fit_transform(vectors)
+    except ImportError:
+        from sklearn.manifold import TSNE
+
+        method = "t-SNE"
+        xy = TSNE(n_components=2, metric="cosine", random_state=seed, init="random").fit_transform(vectors)
+    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    kinds_array = np.array(kinds, dtype=object)
+    markers = {"claim": ("x", "black"), "positive": ("o", "tab:green")}
+    palette = iter(plt.get_cmap("tab10").colors[1:])
+    for kind in ["claim", "positive", *sorted({k for k in kinds if k.startswith("negative")})]:
+        mask = kinds_array == kind
+        if not mask.any():
+            continue
+        marker, colour = markers.get(kind, (".", next(palette)))
+        ax.scatter(xy[mask, 0], xy[mask, 1], s=9, marker=marker, c=[colour], alpha=0.6,
+                   label=f"{kind} ({int(mask.sum())})")  # fmt: skip
+    ax.set_xlabel(f"{method} 1")
+    ax.set_ylabel(f"{method} 2")
+    ax.set_title(title or f"{method} map of claims, positives and negatives (reference encoder)")
+    ax.legend(fontsize=8, markerscale=2, loc="best")
+    return _save(fig, path)
+
+
+EVOLUTION = [("hardness.margin.mean", "mean margin s(q,p) - s(q,n)"), ("diversity.vendi", "Vendi score"),
+             ("gap.score_wasserstein", "Wasserstein(pos, neg scores)"), ("ndcg", "validation nDCG@10")]  # fmt: skip
+
+
+def evolution(records: list[dict], dynamics: list[dict], path: Path) -> Path | None:
+    """Hardness, diversity, gap and validation nDCG@10 of each run's negatives measured with each checkpoint (and
+    the trained model), over training steps; a dynamic run's refresh history adds its score gap."""
+    plt = _pyplot()
+    series: dict[str, list[dict]] = {}
+    for r in records:
+        if r.get("source") == "all" and r.get("step") is not None and r["encoder"] != "reference":
+            series.setdefault(r["set"], []).append(r)
+    series = {name: sorted(rows, key=lambda r: r["step"]) for name, rows in series.items() if len(rows) >= 2}
+    if not series and not dynamics:
+        return None
+    fig, axes = plt.subplots(1, 4, figsize=(17, 4))
+    for name, rows in series.items():
+        steps = [r["step"] for r in rows]
+        for ax, (key, label) in zip(axes, EVOLUTION, strict=True):
+            if key == "ndcg":
+                values = [r.get("checkpoint.validation.ndcg@10", r.get("validation.ndcg@10")) for r in rows]
+            else:
+                values = [r.get(key) for r in rows]
+            ax.plot(steps, [np.nan if v is None else v for v in values], marker="o", label=name)
+            ax.set_title(label, fontsize=10)
+            ax.set_xlabel("training step")
+    refresh: dict[str, list[dict]] = {}
+    for entry in dynamics:
+        if entry.get("score_gap") is not None:
+            refresh.setdefault(entry["set"], []).append(entry)
+    for name, rows in refresh.items():
+        axes[0].plot([r["step"] for r in rows], [r["score_gap"] for r in rows], linestyle="--", marker="s",
+                     label=f"{name} (refresh score gap, training model)")  # fmt: skip
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.suptitle("Negatives measured with each checkpoint of the model that trained on them", fontsize=11)
+    return _save(fig, path)
+
+
+def hardness_diversity(records: list[dict], path: Path) -> Path | None:
+    """One point per run: the mean margin (reference encoder, lower = harder) against the Vendi score of its
+    negatives, coloured by validation nDCG@10."""
+    plt = _pyplot()
+    points = [r for r in records if r.get("source") == "all" and r["encoder"] == "reference"
+              and r.get("validation.ndcg@10") is not None]  # fmt: skip
+    if not points:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 5.5))
+    x = [r["hardness.margin.mean"] for r in points]
+    y = [r["diversity.vendi"] for r in points]
+    c = [r["validation.ndcg@10"] for r in points]
+    dots = ax.scatter(x, y, c=c, cmap="viridis", s=60, edgecolors="black")
+    for r, xi, yi in zip(points, x, y, strict=True):
+        ax.annotate(r["set"], (xi, yi), fontsize=7, xytext=(4, 3), textcoords="offset points")
+    fig.colorbar(dots, ax=ax, label="validation nDCG@10")
+    ax.set_xlabel("mean margin s(q,p) - s(q,n), reference encoder (lower = harder)")
+    ax.set_ylabel("Vendi score of the negatives (higher = more diverse)")
+    ax.set_title("Hardness vs diversity, one point per run")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)

@@ -1,0 +1,154 @@
+"""negmine analyze on the tiny SciFact: records per source with the documented keys, a report whose images a
+browser renders, runs with their checkpoints, and one clear line (and nothing written) for each bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from negmine.analysis.negatives import load_negative_set
+from negmine.cli.main import cli
+
+
+def analyze(*args):
+    return CliRunner().invoke(cli, ["analyze", *map(str, args)])
+
+
+def test_pairs_folder_gives_one_record_per_source_and_a_report(pairs_dir, tiny_model_path, tmp_path):
+    out = tmp_path / "report"
+    result = analyze(pairs_dir, "--out", out, "--reference", tiny_model_path, "--clusters", 3, "--no-umap")
+    assert result.exit_code == 0, result.output
+    records = json.loads((out / "metrics.json").read_text())
+    nset = load_negative_set(pairs_dir)
+    assert [r["source"] for r in records] == ["all", *nset.sources()]
+    everything = records[0]
+    assert everything["negatives"] == len(nset.negatives) == sum(r["negatives"] for r in records[1:])
+    for key in ("hardness.margin.mean", "hardness.rank.median", "hardness.infonce_share.mean", "diversity.vendi",
+                "diversity.cluster_entropy", "gap.frechet_corpus", "gap.mmd_corpus", "gap.score_wasserstein",
+                "false_negatives.sister", "false_negatives.inversion", "framework.score_gap_hardness.mean",
+                "framework.coverage", "framework.score_kl"):  # fmt: skip
+        assert key in everything, key
+    assert 1 <= everything["diversity.vendi"] <= everything["negatives"]
+    assert 0 <= everything["false_negatives.inversion"] <= 1
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["counts"]["records"] == len(records) and manifest["inputs"]
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 1 and "violins.png" in (out / "report.md").read_text()
+    # the same inputs and seed give the same numbers
+    again = analyze(pairs_dir, "--out", tmp_path / "again", "--reference", tiny_model_path, "--clusters", 3,
+                    "--no-umap")  # fmt: skip
+    assert again.exit_code == 0
+    assert json.loads((tmp_path / "again" / "metrics.json").read_text()) == records
+
+
+def test_margins_match_scores_computed_by_hand(pairs_dir, tiny_model_path, tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    out = tmp_path / "report"
+    assert analyze(pairs_dir, "--out", out, "--reference", tiny_model_path, "--clusters", 3,
+                   "--no-umap").exit_code == 0  # fmt: skip
+    model = SentenceTransformer(str(tiny_model_path), device="cpu")
+    frame = pd.read_parquet(pairs_dir / "pairs.parquet")
+    margins = []
+    for row in frame.to_dict("records"):
+        q = model.encode_query([row["anchor"]], normalize_embeddings=True)[0]
+        p, n1, n2 = model.encode_document([row["positive"], row["negative_1"], row["negative_2"]],
+                                          normalize_embeddings=True)  # fmt: skip
+        margins += [q @ p - q @ n1, q @ p - q @ n2]
+    record = json.loads((out / "metrics.json").read_text())[0]
+    assert record["hardness.margin.mean"] == pytest.approx(float(np.mean(margins)), abs=1e-4)
+
+
+def test_umap_map_is_drawn(pairs_dir, tiny_model_path, tmp_path):
+    pytest.importorskip("umap")
+    out = tmp_path / "report"
+    result = analyze(pairs_dir, "--out", out, "--reference", tiny_model_path, "--clusters", 3)
+    assert result.exit_code == 0, result.output
+    assert (out / "map.png").stat().st_size > 10_000
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
+def test_report_renders_its_images_in_a_headless_browser(pairs_dir, tiny_model_path, tmp_path):
+    out = tmp_path / "report"
+    assert analyze(pairs_dir, "--out", out, "--reference", tiny_model_path, "--clusters", 3,
+                   "--no-umap").exit_code == 0  # fmt: skip
+    dom = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
+                          "--dump-dom", (out / "report.html").as_uri()], capture_output=True, text=True,
+                         timeout=120).stdout  # fmt: skip
+    assert 'data-images="1"' in dom and 'data-images-loaded="1"' in dom
+
+
+def test_run_folder_adds_trained_and_checkpoint_records(tmp_path, scifact_dir, tiny_model_path):
+    import yaml
+
+    recipe = {
+        "model": {"name": str(tiny_model_path), "max_seq_length": 64},
+        "data": {"dataset": str(scifact_dir), "validation_fraction": 0.3, "seed": 1},
+        "pairs": {"mining": {"range_min": 0, "range_max": 6, "relative_margin": None, "num_negatives": 2},
+                  "output_format": "n-tuple", "cache_dir": str(tmp_path / "cache")},
+        "loss": {"type": "combined"},
+        "training": {"num_train_epochs": 2, "per_device_train_batch_size": 4, "save_strategy": "epoch",
+                     "save_total_limit": 3},
+        "evaluation": {"splits": ["validation"]},
+        "output_dir": str(tmp_path / "runs" / "tiny-seed1"),
+    }  # fmt: skip
+    (tmp_path / "recipe.yaml").write_text(yaml.safe_dump(recipe))
+    trained = CliRunner().invoke(cli, ["train", str(tmp_path / "recipe.yaml")])
+    assert trained.exit_code == 0, trained.output
+    out = tmp_path / "report"
+    result = analyze(tmp_path / "runs", "--out", out, "--reference", tiny_model_path, "--clusters", 3,
+                     "--no-umap")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    records = [r for r in json.loads((out / "metrics.json").read_text()) if r["source"] == "all"]
+    encoders = [r["encoder"] for r in records]
+    assert encoders[:2] == ["reference", "trained"] and any(e.startswith("checkpoint-") for e in encoders)
+    assert all(r["recipe"] == "tiny" and r["seed"] == 1 and "validation.ndcg@10" in r for r in records)
+    checkpoint = next(r for r in records if r["encoder"].startswith("checkpoint-"))
+    assert 0 <= checkpoint["checkpoint.validation.ndcg@10"] <= 1 and "geometry.cka_reference" in checkpoint
+    assert {"evolution.png", "hardness_diversity.png"} <= {p.name for p in out.iterdir()}
+
+
+def test_bad_inputs_are_one_line_and_write_nothing(pairs_dir, tiny_model_path, tmp_path):
+    out = tmp_path / "report"
+    stray = tmp_path / "stray"
+    stray.mkdir()
+    result = analyze(stray, "--out", out, "--reference", tiny_model_path)
+    assert result.exit_code == 1 and "neither a pairs folder" in result.output and not out.exists()
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "recipe.yaml").write_text("model: {name: x}\n")
+    (run / "metrics.json").write_text("{}\n")
+    result = analyze(run, "--out", out, "--reference", tiny_model_path)
+    assert result.exit_code == 1 and "a run without its pairs" in result.output and not out.exists()
+
+    empty = tmp_path / "empty"
+    shutil.copytree(pairs_dir, empty)
+    frame = pd.read_parquet(empty / "pairs.parquet").iloc[:0]
+    frame.to_parquet(empty / "pairs.parquet")
+    result = analyze(empty, "--out", out, "--reference", tiny_model_path)
+    assert result.exit_code == 1 and "no negatives in these pairs" in result.output and not out.exists()
+
+    out.mkdir()
+    result = analyze(pairs_dir, "--out", out, "--reference", tiny_model_path)
+    assert result.exit_code == 1 and "already exists (pass --overwrite" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_model_of_another_dimension_than_the_cached_vectors_is_one_line(pairs_dir, tiny_model_path, tmp_path):
+    from negmine.encode import Encoder
+    from negmine.errors import NegmineError
+    from negmine.models import load_model
+
+    model = load_model(str(tiny_model_path))
+    encoder = Encoder(model, cache_dir=tmp_path / "cache", show_progress_bar=False)
+    folder = encoder.cache_folder("document")
+    Encoder._write_shard(folder, np.array([b"0" * 64], dtype="S64"), np.zeros((1, 7), dtype=np.float32))
+    with pytest.raises(NegmineError, match="cached 7-dimensional vectors, but the model gives 32"):
+        encoder.encode(["aspirin"], role="document")
