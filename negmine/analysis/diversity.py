@@ -21,6 +21,20 @@ def sample_rows(vectors: np.ndarray, limit: int, seed: int = 0) -> np.ndarray:
     return vectors[np.sort(np.random.default_rng(seed).choice(len(vectors), limit, replace=False))]
 
 
+def upper_pairs(vectors: np.ndarray, metric: str = "cosine") -> np.ndarray:
+    """The distances of every pair i < j of ``vectors`` (``cosine`` or ``sqeuclidean``), like scipy's ``pdist``
+    but through scikit-learn's BLAS-backed pairwise kernels (pdist's loop is 10x slower at d = 384).
+
+    Example:
+        >>> upper_pairs(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])).round(6).tolist()
+        [1.0, 0.0, 1.0]
+    """
+    from sklearn.metrics.pairwise import cosine_distances, euclidean_distances
+
+    matrix = cosine_distances(vectors) if metric == "cosine" else euclidean_distances(vectors, squared=True)
+    return np.clip(matrix[np.triu_indices(len(vectors), k=1)], 0, None)
+
+
 def pairwise_distances(vectors: np.ndarray, limit: int = 2000, seed: int = 0) -> dict[str, float]:
     """Mean, std, min and max cosine distance between all pairs of (at most ``limit`` sampled) vectors.
 
@@ -28,12 +42,10 @@ def pairwise_distances(vectors: np.ndarray, limit: int = 2000, seed: int = 0) ->
         >>> pairwise_distances(np.array([[1.0, 0.0], [0.0, 1.0]]))["mean"]
         1.0
     """
-    from scipy.spatial.distance import pdist
-
     vectors = sample_rows(vectors, limit, seed)
     if len(vectors) < 2:
         return {}
-    distances = pdist(vectors, metric="cosine")
+    distances = upper_pairs(vectors, "cosine")
     return {"mean": float(distances.mean()), "std": float(distances.std()), "min": float(distances.min()),
             "max": float(distances.max()), "sampled": int(len(vectors))}  # fmt: skip
 
@@ -50,10 +62,15 @@ def per_anchor_distance(vectors: np.ndarray, groups: np.ndarray) -> float | None
         >>> per_anchor_distance(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]), np.array([0, 0, 1]))
         1.0
     """
-    from scipy.spatial.distance import pdist
-
-    means = [pdist(vectors[groups == g], metric="cosine").mean() for g in np.unique(groups)
-             if (groups == g).sum() >= 2]  # fmt: skip
+    # for unit vectors, the sum of x_i . x_j over the pairs of a group is (||sum x||^2 - n) / 2: no pairwise loop
+    x = np.asarray(vectors, dtype=np.float64)
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    _, index, sizes = np.unique(np.asarray(groups), return_inverse=True, return_counts=True)
+    sums = np.zeros((len(sizes), x.shape[1]))
+    np.add.at(sums, index, x)
+    many = sizes >= 2
+    similarity = ((sums[many] ** 2).sum(axis=1) - sizes[many]) / (sizes[many] * (sizes[many] - 1))
+    means = (1.0 - similarity).tolist()
     return float(np.mean(means)) if means else None
 
 
@@ -82,12 +99,10 @@ def uniformity(vectors: np.ndarray, t: float = 2.0, limit: int = 2000, seed: int
         >>> round(uniformity(np.array([[1.0, 0.0], [-1.0, 0.0]])), 6)
         -8.0
     """
-    from scipy.spatial.distance import pdist
-
     vectors = sample_rows(vectors, limit, seed)
     if len(vectors) < 2:
         return None
-    squared = pdist(vectors, metric="sqeuclidean")
+    squared = upper_pairs(vectors, "sqeuclidean")
     return float(np.log(np.mean(np.exp(-t * squared))))
 
 

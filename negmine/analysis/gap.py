@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from negmine.analysis.diversity import sample_rows
+from negmine.analysis.diversity import sample_rows, upper_pairs
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -35,7 +35,8 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 def mmd_rbf(a: np.ndarray, b: np.ndarray, gamma: float | None = None, limit: int = 2000, seed: int = 0) -> dict:
     """The (biased) squared maximum mean discrepancy with an RBF kernel exp(-gamma ||x - y||^2), on at most
-    ``limit`` sampled rows a side; ``gamma`` defaults to 1 / the median squared distance of the pooled sample.
+    ``limit`` sampled rows a side; ``gamma`` defaults to 1 / the median squared distance within a sample of
+    ``limit`` pooled rows.
 
     Returns:
         ``{"mmd2": ..., "gamma": ..., "sampled": ...}``.
@@ -44,12 +45,11 @@ def mmd_rbf(a: np.ndarray, b: np.ndarray, gamma: float | None = None, limit: int
         >>> mmd_rbf(np.array([[0.0], [1.0]]), np.array([[0.0], [1.0]]))["mmd2"]
         0.0
     """
-    from scipy.spatial.distance import pdist
     from sklearn.metrics.pairwise import rbf_kernel
 
     a, b = sample_rows(a, limit, seed), sample_rows(b, limit, seed + 1)
     if gamma is None:
-        median = np.median(pdist(np.concatenate([a, b]), metric="sqeuclidean"))
+        median = np.median(upper_pairs(sample_rows(np.concatenate([a, b]), limit, seed), "sqeuclidean"))
         gamma = 1.0 / median if median > 0 else 1.0
     value = rbf_kernel(a, a, gamma=gamma).mean() + rbf_kernel(b, b, gamma=gamma).mean()
     value -= 2 * rbf_kernel(a, b, gamma=gamma).mean()

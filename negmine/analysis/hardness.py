@@ -98,13 +98,18 @@ def infonce_share(positive_score: np.ndarray, negative_scores: np.ndarray, tempe
     return np.where(missing[:, 1:], np.nan, probabilities[:, 1:])
 
 
-def corpus_rank(queries: np.ndarray, negative_scores: np.ndarray, corpus: np.ndarray, block: int = 1024) -> np.ndarray:
+def corpus_rank(anchors: np.ndarray, anchor_of: np.ndarray, negative_scores: np.ndarray, corpus: np.ndarray,
+                block: int = 512) -> np.ndarray:  # fmt: skip
     """The rank each negative would take in its anchor's ranking of the whole corpus: 1 + the number of corpus
     documents the anchor scores strictly above it (a generated negative, which is no corpus document, gets the
     rank it would take if it were one).
 
+    Each anchor's corpus scores are computed and sorted once, then every negative of that anchor is placed by a
+    binary search: the cost is anchors x corpus, not negatives x corpus.
+
     Args:
-        queries: ``(n, d)`` the anchor vector of each negative.
+        anchors: ``(a, d)`` anchor vectors.
+        anchor_of: ``(n,)`` the anchor index of each negative.
         negative_scores: ``(n,)`` s(q, n).
         corpus: ``(m, d)`` corpus vectors.
         block: anchors scored at a time (memory is ``block * m`` floats).
@@ -113,13 +118,21 @@ def corpus_rank(queries: np.ndarray, negative_scores: np.ndarray, corpus: np.nda
         ``(n,)`` integer ranks, 1 the top.
 
     Example:
-        >>> corpus_rank(np.array([[1.0, 0.0]]), np.array([0.5]), np.array([[1.0, 0.0], [0.0, 1.0]])).tolist()
+        >>> corpus_rank(np.array([[1.0, 0.0]]), np.array([0]), np.array([0.5]),
+        ...             np.array([[1.0, 0.0], [0.0, 1.0]])).tolist()
         [2]
     """
-    ranks = np.empty(len(queries), dtype=np.int64)
-    for start in range(0, len(queries), block):
-        scores = queries[start : start + block] @ corpus.T
-        ranks[start : start + block] = 1 + (scores > negative_scores[start : start + block, None] + 1e-6).sum(axis=1)
+    anchor_of = np.asarray(anchor_of)
+    ranks = np.empty(len(anchor_of), dtype=np.int64)
+    order = np.argsort(anchor_of, kind="stable")
+    bounds = np.searchsorted(anchor_of[order], np.arange(len(anchors) + 1))
+    for start in range(0, len(anchors), block):
+        scores = np.sort(anchors[start : start + block] @ corpus.T, axis=1)
+        for row in range(scores.shape[0]):
+            members = order[bounds[start + row] : bounds[start + row + 1]]
+            if members.size:
+                above = np.searchsorted(scores[row], negative_scores[members] + 1e-6, side="right")
+                ranks[members] = 1 + scores.shape[1] - above
     return ranks
 
 

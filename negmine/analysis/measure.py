@@ -87,7 +87,7 @@ def measure_set(nset: NegativeSet, vectors: SetVectors, context: Context, judge_
     scores = triplet_scores(nset, vectors)
     shares = infonce_share(scores["example_pos"], scores["matrix"], context.temperature)
     share = shares[np.nonzero(nset.example_negatives >= 0)]
-    ranks = corpus_rank(vectors.anchors[scores["anchor"]], scores["neg"], context.corpus).astype(np.float64)
+    ranks = corpus_rank(vectors.anchors, scores["anchor"], scores["neg"], context.corpus).astype(np.float64)
     hardness = score_hardness(scores["pos"], scores["neg"], context.band)
     features = feature_distance(vectors.positives[scores["positive"]], vectors.negatives[scores["negative"]])
     # the hardest (largest) score of each distinct negative against its anchor's positives, for false negatives

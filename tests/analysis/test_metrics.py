@@ -45,8 +45,21 @@ def test_infonce_share_is_the_softmax_probability_of_each_negative():
 
 def test_corpus_rank_counts_documents_scored_above_the_negative():
     corpus = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
-    ranks = corpus_rank(np.array([[1.0, 0.0], [1.0, 0.0]]), np.array([0.8, 1.0]), corpus, block=1)
-    assert ranks.tolist() == [2, 1]
+    anchors = np.array([[1.0, 0.0], [0.0, 1.0]])
+    ranks = corpus_rank(anchors, np.array([0, 1, 0, 1]), np.array([0.8, 1.0, 1.0, 0.1]), corpus, block=1)
+    assert ranks.tolist() == [2, 1, 1, 3]
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 7))
+def test_corpus_rank_equals_brute_force_counting(seed, block):
+    rng = np.random.default_rng(seed)
+    anchors, corpus = rng.normal(size=(5, 3)), rng.normal(size=(40, 3))
+    anchor_of = rng.integers(0, 5, size=30)
+    negative_scores = rng.normal(size=30)
+    expected = [1 + int((anchors[a] @ corpus.T > s + 1e-6).sum())
+                for a, s in zip(anchor_of, negative_scores, strict=True)]
+    assert corpus_rank(anchors, anchor_of, negative_scores, corpus, block=block).tolist() == expected
 
 
 @settings(max_examples=25, deadline=None)
@@ -141,3 +154,15 @@ def test_framework_measures_and_summary():
     assert value_entropy(np.array([[0.0, 1.0]]), bins=2) == pytest.approx(1.0)
     summary = summarize(np.array([1.0, np.nan, 3.0]), "m")
     assert summary["m.mean"] == 2.0 and summary["m.min"] == 1.0 and summary["m.max"] == 3.0
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 10_000))
+def test_per_anchor_distance_equals_the_pairwise_loop(seed):
+    from scipy.spatial.distance import pdist
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(25, 4))
+    groups = rng.integers(0, 6, size=25)
+    means = [pdist(x[groups == g], metric="cosine").mean() for g in np.unique(groups) if (groups == g).sum() >= 2]
+    assert per_anchor_distance(x, groups) == pytest.approx(np.mean(means), abs=1e-9)
