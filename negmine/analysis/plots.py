@@ -80,11 +80,11 @@ def embedding_map(vectors: np.ndarray, kinds: list[str], path: Path, seed: int =
 
         method = "t-SNE"
         xy = TSNE(n_components=2, metric="cosine", random_state=seed, init="random").fit_transform(vectors)
-    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    fig, ax = plt.subplots(figsize=(11, 6.5))
     kinds_array = np.array(kinds, dtype=object)
     markers = {"claim": ("x", "black"), "positive": ("o", "tab:green")}
     palette = iter(plt.get_cmap("tab10").colors[1:])
-    for kind in ["claim", "positive", *sorted({k for k in kinds if k.startswith("negative")})]:
+    for kind in ["claim", "positive", *sorted({k for k in kinds if k not in markers})]:
         mask = kinds_array == kind
         if not mask.any():
             continue
@@ -94,7 +94,7 @@ def embedding_map(vectors: np.ndarray, kinds: list[str], path: Path, seed: int =
     ax.set_xlabel(f"{method} 1")
     ax.set_ylabel(f"{method} 2")
     ax.set_title(title or f"{method} map of claims, positives and negatives (reference encoder)")
-    ax.legend(fontsize=8, markerscale=2, loc="best")
+    ax.legend(fontsize=8, markerscale=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: points stay visible
     return _save(fig, path)
 
 
@@ -106,11 +106,14 @@ def evolution(records: list[dict], dynamics: list[dict], path: Path) -> Path | N
     """Hardness, diversity, gap and validation nDCG@10 of each run's negatives measured with each checkpoint (and
     the trained model), over training steps; a dynamic run's refresh history adds its score gap."""
     plt = _pyplot()
-    series: dict[str, list[dict]] = {}
+    series: dict[str, dict[int, dict]] = {}
     for r in records:
         if r.get("source") == "all" and r.get("step") is not None and r["encoder"] != "reference":
-            series.setdefault(r["set"], []).append(r)
-    series = {name: sorted(rows, key=lambda r: r["step"]) for name, rows in series.items() if len(rows) >= 2}
+            by_step = series.setdefault(r["set"], {})
+            # the final model and the last checkpoint share a step (and weights): keep the checkpoint's record
+            if r["step"] not in by_step or r["encoder"].startswith("checkpoint-"):
+                by_step[r["step"]] = r
+    series = {name: [rows[s] for s in sorted(rows)] for name, rows in series.items() if len(rows) >= 2}
     if not series and not dynamics:
         return None
     fig, axes = plt.subplots(1, 4, figsize=(17, 4))
@@ -153,6 +156,7 @@ def hardness_diversity(records: list[dict], path: Path) -> Path | None:
     dots = ax.scatter(x, y, c=c, cmap="viridis", s=60, edgecolors="black")
     for r, xi, yi in zip(points, x, y, strict=True):
         ax.annotate(r["set"], (xi, yi), fontsize=7, xytext=(4, 3), textcoords="offset points")
+    ax.margins(0.2)  # room for the labels
     fig.colorbar(dots, ax=ax, label="validation nDCG@10")
     ax.set_xlabel("mean margin s(q,p) - s(q,n), reference encoder (lower = harder)")
     ax.set_ylabel("Vendi score of the negatives (higher = more diverse)")

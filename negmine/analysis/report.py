@@ -121,10 +121,15 @@ def write_analysis(analysis, out: Path, manifest: dict, skipped: list[str], seco
     try:
         written = [draw.score_violins(analysis.scores, tmp / "violins.png").name]
         if analysis.maps:
-            vectors = np.concatenate([m["vectors"] for m in analysis.maps.values()])
+            # claims and positives once (from the first set: sets of one data set share them), negatives of every set
+            vectors, kinds = [], []
             many = len(analysis.maps) > 1
-            kinds = [f"{name}: {k}" if many and k.startswith("negative") else k
-                     for name, m in analysis.maps.items() for k in m["kinds"]]  # fmt: skip
+            for number, (name, m) in enumerate(analysis.maps.items()):
+                keep = [i for i, k in enumerate(m["kinds"]) if number == 0 or k.startswith("negative")]
+                vectors.append(m["vectors"][keep])
+                kinds += [f"{name}: {m['kinds'][i]}" if many and m["kinds"][i].startswith("negative")
+                          else m["kinds"][i] for i in keep]  # fmt: skip
+            vectors = np.concatenate(vectors)
             written.append(draw.embedding_map(vectors, kinds, tmp / "map.png", seed=seed).name)
         for path in (draw.evolution(analysis.records, analysis.dynamics, tmp / "evolution.png"),
                      draw.hardness_diversity(analysis.records, tmp / "hardness_diversity.png")):  # fmt: skip
