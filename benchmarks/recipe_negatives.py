@@ -2,7 +2,7 @@
 folder with the same parameters exists), then ``negmine analyze`` measures them all with the reference encoder.
 
     python benchmarks/recipe_negatives.py --pairs-root runs/recipe-pairs --out results/analyze-recipes \\
-        --json results/bench-recipe-negatives.json
+        --pairs runs/scifact-pairs-default --json results/bench-recipe-negatives.json
 
 Recipes that share a pairs section (scifact-static, -mnrl-static and -synthetic-mix mine the same negatives) are
 built once. A recipe with ``refresh`` re-mines during training: its row is the set it starts from. A recipe with no
@@ -36,6 +36,7 @@ def main() -> None:
     parser.add_argument("--pairs-root", default="runs/recipe-pairs")
     parser.add_argument("--out", default="results/analyze-recipes")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--pairs", nargs="*", default=[], help="Further pairs folders (e.g. build-pairs' defaults).")
     parser.add_argument("--umap", action="store_true")
     args = parser.parse_args()
     groups: dict[str, tuple[object, list[str]]] = {}
@@ -54,6 +55,9 @@ def main() -> None:
         if not (manifest.is_file() and json.loads(manifest.read_text())["parameters"] == wanted):
             build_pairs(config, folder, overwrite=True)
         targets.append(Target(names[0], folder))
+    for folder in args.pairs:
+        groups[folder] = (None, [f"{Path(folder).name} (pairs folder)"])
+        targets.append(Target(Path(folder).name, Path(folder)))
     start = time.perf_counter()
     analysis = analyze(targets, AnalyzeConfig(umap=args.umap))
     seconds = time.perf_counter() - start

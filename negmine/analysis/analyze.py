@@ -179,7 +179,9 @@ def analyze(targets: list[Target], config: AnalyzeConfig) -> Analysis:
             clock = time.perf_counter()
             context = Context(corpus, clusters, sisters, temperature, band, config.limit, config.seed)
             label = {"set": target.name, "kind": "run" if target.run else "pairs", "encoder": role, "model": name,
-                     "step": step, **run_keys}  # fmt: skip
+                     "step": step, "negatives_at": target.pairs.name, **run_keys}  # fmt: skip
+            if role == "reference" and target.pairs.name.startswith("refresh-"):
+                label["step"] = (nset.manifest.get("refresh") or {}).get("step")
             with threadpool_limits(1, user_api="blas"):  # BLAS threads next to torch's: eigh 30x slower on 2 cores
                 records = measure_set(nset, vectors, context, judge_flags, label)
             if target.run is not None and role != "reference":
@@ -193,6 +195,19 @@ def analyze(targets: list[Target], config: AnalyzeConfig) -> Analysis:
                 sources = np.array(nset.negative_sources, dtype=object)[scores["negative"]]
                 result.scores[target.name] = {"positive": scores["pos"], "negative": scores["neg"],
                                               "sources": sources}  # fmt: skip
+        for folder in target.refreshes:
+            # a dynamic run's later minings, measured with the reference encoder: how the negatives moved
+            clock = time.perf_counter()
+            later = load_negative_set(folder)
+            encoder = models.encoder(config.reference, max_len)
+            corpus, clusters = models.corpus(encoder, data)
+            context = Context(corpus, clusters, sisters, temperature, band, config.limit, config.seed)
+            entry = later.manifest.get("refresh") or {}
+            label = {"set": target.name, "kind": "run", "encoder": "reference", "model": config.reference,
+                     "step": entry.get("step"), "negatives_at": folder.name, **run_keys}  # fmt: skip
+            with threadpool_limits(1, user_api="blas"):
+                result.records += measure_set(later, encode_set(later, encoder), context, None, label)
+            result.timings[f"{target.name}.{folder.name}_s"] = time.perf_counter() - clock
         if config.umap:
             result.maps[target.name] = _map_points(nset, reference_vectors, config.seed)
         if target.run is not None and (target.run / "dynamics.json").is_file():

@@ -17,6 +17,7 @@ import numpy as np
 from negmine.errors import NegmineError
 
 SYNTHETIC_PREFIX = "synthetic:"
+NOT_CORPUS_PREFIXES = (SYNTHETIC_PREFIX, "claim:")  # generated texts; other claims (a BallTree refresh's negatives)
 
 
 @dataclass
@@ -58,8 +59,8 @@ class NegativeSet:
         return sorted(set(self.negative_sources))
 
     def is_corpus(self) -> np.ndarray:
-        """True for negatives that are corpus documents (not generated texts)."""
-        return np.array([not d.startswith(SYNTHETIC_PREFIX) for d in self.negative_ids], dtype=bool)
+        """True for negatives that are corpus documents (not generated texts or other claims)."""
+        return np.array([not d.startswith(NOT_CORPUS_PREFIXES) for d in self.negative_ids], dtype=bool)
 
     def triplets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(example, anchor, positive, negative)`` index arrays of every (anchor, positive, negative) triplet."""

@@ -114,7 +114,8 @@ def evolution(records: list[dict], dynamics: list[dict], path: Path) -> Path | N
             if r["step"] not in by_step or r["encoder"].startswith("checkpoint-"):
                 by_step[r["step"]] = r
     series = {name: [rows[s] for s in sorted(rows)] for name, rows in series.items() if len(rows) >= 2}
-    if not series and not dynamics:
+    if not series and not dynamics and not any(str(r.get("negatives_at", "")).startswith("refresh-01")
+                                               for r in records):  # fmt: skip
         return None
     fig, axes = plt.subplots(1, 4, figsize=(17, 4))
     for name, rows in series.items():
@@ -127,6 +128,16 @@ def evolution(records: list[dict], dynamics: list[dict], path: Path) -> Path | N
             ax.plot(steps, [np.nan if v is None else v for v in values], marker="o", label=name)
             ax.set_title(label, fontsize=10)
             ax.set_xlabel("training step")
+    moving: dict[str, list[dict]] = {}  # a dynamic run's negatives at each refresh, with the reference encoder
+    for r in records:
+        if r.get("source") == "all" and r["encoder"] == "reference" and str(r.get("negatives_at", "")).startswith(
+                "refresh-") and r.get("step") is not None:  # fmt: skip
+            moving.setdefault(r["set"], []).append(r)
+    for name, rows in moving.items():
+        rows = sorted(rows, key=lambda r: r["step"])
+        for ax, (key, _) in zip(axes[:3], EVOLUTION[:3], strict=True):
+            ax.plot([r["step"] for r in rows], [r.get(key) for r in rows], linestyle=":", marker="^",
+                    label=f"{name} (negatives at each refresh, reference encoder)")  # fmt: skip
     refresh: dict[str, list[dict]] = {}
     for entry in dynamics:
         if entry.get("score_gap") is not None:
@@ -146,7 +157,8 @@ def hardness_diversity(records: list[dict], path: Path) -> Path | None:
     negatives, coloured by validation nDCG@10."""
     plt = _pyplot()
     points = [r for r in records if r.get("source") == "all" and r["encoder"] == "reference"
-              and r.get("validation.ndcg@10") is not None]  # fmt: skip
+              and r.get("validation.ndcg@10") is not None
+              and not (str(r.get("negatives_at", "")).startswith("refresh-") and r["negatives_at"] != "refresh-00")]
     if not points:
         return None
     fig, ax = plt.subplots(figsize=(7, 5.5))

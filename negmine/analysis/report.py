@@ -14,7 +14,7 @@ from pathlib import Path
 from negmine.outputs import check_writable, markdown_table
 
 SUMMARY = [
-    ("set", "set"), ("encoder", "encoder"), ("source", "source"), ("negatives", "negatives"),
+    ("set", "set"), ("encoder", "encoder"), ("negatives_at", "negatives"), ("source", "source"), ("negatives", "n"),
     ("hardness.score.mean", "s(q,n)"), ("hardness.margin.mean", "margin"), ("hardness.relative.mean", "s(q,n)/s(q,p)"),
     ("hardness.rank.median", "rank (median)"), ("hardness.inversion_rate", "inversion"),
     ("hardness.infonce_share.mean", "InfoNCE share"), ("diversity.vendi", "Vendi"),

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from negmine.analysis.negatives import is_pairs_folder
@@ -18,11 +18,13 @@ class Target:
         name: the folder's name (a run's is its output folder's, e.g. ``scifact-static-seed1``).
         pairs: the pairs folder.
         run: the run folder, or None for a pairs folder.
+        refreshes: a dynamic run's later minings (``negatives/refresh-01`` ...), measured as the negatives move.
     """
 
     name: str
     pairs: Path
     run: Path | None = None
+    refreshes: list[Path] = field(default_factory=list)
 
 
 def is_run_folder(folder: Path) -> bool:
@@ -30,10 +32,18 @@ def is_run_folder(folder: Path) -> bool:
     return (folder / "recipe.yaml").is_file() and ((folder / "model").is_dir() or (folder / "metrics.json").is_file())
 
 
+def refresh_folders(run: Path) -> list[Path]:
+    """A dynamic run's minings (``RUN/negatives/refresh-NN``, the first before training), in order."""
+    return sorted(p for p in (run / "negatives").glob("refresh-*") if is_pairs_folder(p))
+
+
 def run_pairs(run: Path) -> Path:
-    """The pairs a run trained on: ``RUN/pairs``, or the folder its recipe's ``pairs.path`` names."""
+    """The pairs a run trained on: ``RUN/pairs``, the folder its recipe's ``pairs.path`` names, or a dynamic
+    run's first mining (``RUN/negatives/refresh-00``)."""
     if is_pairs_folder(run / "pairs"):
         return run / "pairs"
+    if refresh_folders(run):
+        return refresh_folders(run)[0]
     from negmine.training.recipe import read_yaml
 
     recipe = read_yaml((run / "recipe.yaml").read_text()) or {}
@@ -62,7 +72,7 @@ def find_targets(paths: list[str | Path]) -> tuple[list[Target], list[str]]:
         if is_pairs_folder(path):
             targets.append(Target(path.name, path))
         elif is_run_folder(path):
-            targets.append(Target(path.name, run_pairs(path), path))
+            targets.append(Target(path.name, run_pairs(path), path, refresh_folders(path)[1:]))
         else:
             runs = sorted(p for p in path.iterdir() if p.is_dir() and is_run_folder(p))
             if not runs:
@@ -70,7 +80,7 @@ def find_targets(paths: list[str | Path]) -> tuple[list[Target], list[str]]:
                                    "(recipe.yaml, model/), nor a folder of runs")  # fmt: skip
             for run in runs:
                 try:
-                    targets.append(Target(run.name, run_pairs(run), run))
+                    targets.append(Target(run.name, run_pairs(run), run, refresh_folders(run)[1:]))
                 except NegmineError as error:
                     skipped.append(str(error))
     names = [t.name for t in targets]

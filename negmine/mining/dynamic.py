@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -98,6 +99,10 @@ class HardNegativeRefresh(TrainerCallback):
         batch_size: int = 64,
         seed: int = 0,
         memory=None,
+        snapshot_dir: str | Path | None = None,
+        query_ids: Sequence[str] | None = None,
+        doc_ids: Sequence[str] | None = None,
+        snapshot_manifest: dict | None = None,
     ):
         if not 0 < query_fraction <= 1:
             raise ValueError(f"query_fraction must be in (0, 1], got {query_fraction}")
@@ -115,6 +120,10 @@ class HardNegativeRefresh(TrainerCallback):
         self.exclude_shared_positives = exclude_shared_positives
         self.batch_size = batch_size
         self.memory = memory
+        self.snapshot_dir = Path(snapshot_dir) if snapshot_dir is not None else None
+        self.query_ids = [str(q) for q in (query_ids if query_ids is not None else range(len(queries)))]
+        self.doc_ids = [str(d) for d in (doc_ids if doc_ids is not None else range(len(documents)))]
+        self.snapshot_manifest = snapshot_manifest or {}
         self.reused = 0  # documents of the current mining whose vectors came from the memory
         self.rng = np.random.default_rng(seed)
         self.positives: list[list[int]] = [[] for _ in self.queries]
@@ -157,9 +166,54 @@ class HardNegativeRefresh(TrainerCallback):
         training = model.training
         model.eval()  # no dropout while encoding
         try:
-            return self._mine(model, epoch, step)
+            entry = self._mine(model, epoch, step)
         finally:
             model.train(training)
+        if self.snapshot_dir is not None:
+            self.save_snapshot(self.snapshot_dir / f"refresh-{len(self.history) - 1:02d}", entry)
+        return entry
+
+    def save_snapshot(self, folder: Path, entry: dict) -> None:
+        """Write the current negatives as a pairs folder (``pairs.parquet`` in the n-tuple layout and a
+        ``manifest.json``) that ``negmine analyze`` reads like build-pairs' output: what the model trained on after
+        this mining. A negative's ``negative_source`` is ``abstract``, ``claim`` (another claim, BallTree) or
+        ``random`` (drawn by the random-rate schedule); a claim's id is ``claim:<query id>``."""
+        import json
+        import shutil
+        import tempfile
+
+        import pandas as pd
+
+        k = self.negatives.shape[1]
+        frame = {"anchor": [], "positive": [], **{f"negative_{c + 1}": [] for c in range(k)}, "query_id": [],
+                 "positive_id": [], "negative_ids": [], "negative_sources": []}  # fmt: skip
+        for query, doc in self.rows:
+            frame["anchor"].append(self.queries[query])
+            frame["positive"].append(self.documents[doc])
+            for column in range(k):
+                frame[f"negative_{column + 1}"].append(self._text(query, column))
+            frame["query_id"].append(self.query_ids[query])
+            frame["positive_id"].append(self.doc_ids[doc])
+            ids, sources = [], []
+            for column in range(k):
+                index, source = int(self.negatives[query, column]), self.negative_sources[query, column]
+                ids.append(f"claim:{self.query_ids[index]}" if source == "claim" else self.doc_ids[index])
+                sources.append("random" if self.negative_random[query, column] else source)
+            frame["negative_ids"].append(ids)
+            frame["negative_sources"].append(sources)
+        manifest = {**self.snapshot_manifest, "refresh": entry}
+        manifest.setdefault("parameters", {})["output_format"] = "n-tuple"
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.partial-"))
+        try:
+            pd.DataFrame(frame).to_parquet(tmp / "pairs.parquet")
+            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+            if folder.exists():
+                shutil.rmtree(folder)
+            tmp.rename(folder)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
 
     def _mine(self, model, epoch: float, step: int) -> dict:
         from negmine.search.faiss import FaissSearcher

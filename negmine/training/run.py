@@ -83,7 +83,7 @@ def training_pairs(recipe: Recipe, output: Path, show_progress_bar: bool):
     return view, f"{counts['rows']} {output_format} rows, negatives by source {counts['negatives_by_source']}"
 
 
-def refresh_callback(recipe: Recipe, memory=None):
+def refresh_callback(recipe: Recipe, memory=None, output: Path | None = None):
     """The recipe's :class:`~negmine.mining.dynamic.HardNegativeRefresh` over the training split, mining with the
     pairs section's filters (defaults with one negative where the recipe has none); ``memory`` is an
     :class:`~negmine.encode.EmbeddingMemory` shared with the evaluator."""
@@ -97,9 +97,15 @@ def refresh_callback(recipe: Recipe, memory=None):
     config = recipe.pairs_config()
     params = config.mining if config is not None else MiningParams(num_negatives=1)
     options = recipe.refresh.model_dump(exclude={"random_rate", "curriculum"})
+    # each mining's negatives go to OUTPUT/negatives/refresh-NN as a pairs folder negmine analyze can read
+    snapshot = {"parameters": {**(config.model_dump(mode="json") if config is not None else recipe.data.model_dump()),
+                               "split": "train", "mining": params.model_dump(mode="json")},
+                "model": {"name": recipe.model.name, "max_seq_length": recipe.model.max_seq_length}}  # fmt: skip
     return HardNegativeRefresh([data.queries[q] for q in query_ids], data.document_texts(doc_ids), rows, params,
                                random_rate=recipe.refresh.random_rate, curriculum=recipe.refresh.curriculum,
                                seed=recipe.training.arguments().get("seed", 42), memory=memory,
+                               snapshot_dir=output / "negatives" if output is not None else None,
+                               query_ids=query_ids, doc_ids=doc_ids, snapshot_manifest=snapshot,
                                **options)  # fmt: skip
 
 
@@ -181,7 +187,7 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
     refresh = None
     memory = EmbeddingMemory()  # corpus vectors of the last weights evaluated, for the refresh that follows
     if recipe.refresh is not None:
-        refresh = refresh_callback(recipe, memory)
+        refresh = refresh_callback(recipe, memory, output)
         train_dataset = refresh.initial_dataset(model)
         pairs_summary = f"{len(train_dataset)} n-tuple rows, re-mined with the model being trained "
         pairs_summary += str(recipe.refresh.model_dump(mode="json", exclude_defaults=True))

@@ -84,7 +84,7 @@ def test_report_renders_its_images_in_a_headless_browser(pairs_dir, tiny_model_p
     assert 'data-images="1"' in dom and 'data-images-loaded="1"' in dom
 
 
-def test_run_folder_adds_trained_and_checkpoint_records(tmp_path, scifact_dir, tiny_model_path):
+def test_run_folder_adds_trained_checkpoint_and_refresh_records(tmp_path, scifact_dir, tiny_model_path):
     import yaml
 
     recipe = {
@@ -95,6 +95,7 @@ def test_run_folder_adds_trained_and_checkpoint_records(tmp_path, scifact_dir, t
         "loss": {"type": "combined"},
         "training": {"num_train_epochs": 2, "per_device_train_batch_size": 4, "save_strategy": "epoch",
                      "save_total_limit": 3},
+        "refresh": {"every_epochs": 1},
         "evaluation": {"splits": ["validation"]},
         "output_dir": str(tmp_path / "runs" / "tiny-seed1"),
     }  # fmt: skip
@@ -112,6 +113,8 @@ def test_run_folder_adds_trained_and_checkpoint_records(tmp_path, scifact_dir, t
     checkpoint = next(r for r in records if r["encoder"].startswith("checkpoint-"))
     assert 0 <= checkpoint["checkpoint.validation.ndcg@10"] <= 1 and "geometry.cka_reference" in checkpoint
     assert {"evolution.png", "hardness_diversity.png"} <= {p.name for p in out.iterdir()}
+    refreshes = json.loads((out / "dynamics.json").read_text())
+    assert [e["set"] for e in refreshes] == ["tiny-seed1", "tiny-seed1"] and all("score_gap" in e for e in refreshes)
 
 
 def test_bad_inputs_are_one_line_and_write_nothing(pairs_dir, tiny_model_path, tmp_path):
