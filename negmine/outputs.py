@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from negmine.errors import NegmineError
@@ -16,6 +19,28 @@ def check_writable(path: str | Path, overwrite: bool) -> Path:
     if path.exists() and not overwrite:
         raise NegmineError(f"{path} already exists (pass --overwrite to replace it)")
     return path
+
+
+@contextmanager
+def atomic_folder(out: str | Path) -> Iterator[Path]:
+    """A temporary sibling folder to write into; on success it replaces ``out`` (an existing one is removed: check
+    ``--overwrite`` first with :func:`check_writable`), on any error it is deleted and ``out`` is left as it was.
+
+    Example:
+        >>> with atomic_folder("runs/report") as tmp:  # doctest: +SKIP
+        ...     (tmp / "metrics.json").write_text("[]")
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
+    try:
+        yield tmp
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def write_text(path: str | Path, text: str, overwrite: bool = False) -> Path:

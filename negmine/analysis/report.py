@@ -7,11 +7,9 @@ from __future__ import annotations
 import base64
 import html
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
-from negmine.outputs import check_writable, markdown_table
+from negmine.outputs import atomic_folder, check_writable, markdown_table
 
 SUMMARY = [
     ("set", "set"), ("encoder", "encoder"), ("negatives_at", "negatives"), ("source", "source"), ("negatives", "n"),
@@ -116,9 +114,7 @@ def write_analysis(analysis, out: Path, manifest: dict, skipped: list[str], seco
     from negmine.analysis import plots as draw
 
     out = check_writable(out, overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
-    try:
+    with atomic_folder(out) as tmp:
         written = [draw.score_violins(analysis.scores, tmp / "violins.png").name]
         if analysis.maps:
             # claims and positives once (from the first set: sets of one data set share them), negatives of every set
@@ -143,12 +139,6 @@ def write_analysis(analysis, out: Path, manifest: dict, skipped: list[str], seco
         text = report_markdown(analysis, written, skipped, seconds)
         (tmp / "report.md").write_text(text)
         (tmp / "report.html").write_text(report_html(text, tmp, written))
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return written
 
 

@@ -179,10 +179,10 @@ class HardNegativeRefresh(TrainerCallback):
         this mining. A negative's ``negative_source`` is ``abstract``, ``claim`` (another claim, BallTree) or
         ``random`` (drawn by the random-rate schedule); a claim's id is ``claim:<query id>``."""
         import json
-        import shutil
-        import tempfile
 
         import pandas as pd
+
+        from negmine.outputs import atomic_folder
 
         k = self.negatives.shape[1]
         frame = {"anchor": [], "positive": [], **{f"negative_{c + 1}": [] for c in range(k)}, "query_id": [],
@@ -203,17 +203,9 @@ class HardNegativeRefresh(TrainerCallback):
             frame["negative_sources"].append(sources)
         manifest = {**self.snapshot_manifest, "refresh": entry}
         manifest.setdefault("parameters", {})["output_format"] = "n-tuple"
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.partial-"))
-        try:
+        with atomic_folder(folder) as tmp:
             pd.DataFrame(frame).to_parquet(tmp / "pairs.parquet")
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-            if folder.exists():
-                shutil.rmtree(folder)
-            tmp.rename(folder)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
 
     def _mine(self, model, epoch: float, step: int) -> dict:
         from negmine.search.faiss import FaissSearcher

@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Literal
@@ -297,19 +295,12 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
 
 def _save(dataset, manifest: dict, timings: dict, out: Path, overwrite: bool) -> None:
     """Write everything into a temporary sibling folder, then swap it into place."""
+    from negmine.outputs import atomic_folder
     from negmine.pairs.report import manifest_markdown
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.partial-"))
-    try:
+    with atomic_folder(out) as tmp:
         dataset.save_to_disk(str(tmp / "dataset"))
         dataset.to_parquet(str(tmp / "pairs.parquet"))
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         (tmp / "timings.json").write_text(json.dumps({k: round(v, 3) for k, v in timings.items()}, indent=2) + "\n")
         (tmp / "README.md").write_text(manifest_markdown(manifest))
-        if out.exists() and overwrite:
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
