@@ -155,3 +155,58 @@ def test_a_model_of_another_dimension_than_the_cached_vectors_is_one_line(pairs_
     Encoder._write_shard(folder, np.array([b"0" * 64], dtype="S64"), np.zeros((1, 7), dtype=np.float32))
     with pytest.raises(NegmineError, match="cached 7-dimensional vectors, but the model gives 32"):
         encoder.encode(["aspirin"], role="document")
+
+
+def test_a_judge_adds_its_false_negative_share(pairs_dir, tiny_model_path, tmp_path):
+    out = tmp_path / "report"
+    result = analyze(pairs_dir, "--out", out, "--reference", tiny_model_path, "--judge", tiny_model_path,
+                     "--clusters", 3, "--no-umap")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "metrics.json").read_text())[0]
+    # the judge is the reference model itself, so it flags exactly what the inversion estimate flags
+    assert record["false_negatives.judge"] == pytest.approx(record["false_negatives.inversion"])
+
+
+def test_a_cross_encoder_judge_is_recognised_and_scores_pairs(tmp_path, tiny_model_path):
+    from sentence_transformers import CrossEncoder
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    from negmine.analysis.false_negatives import judge_scores, load_judge
+
+    hf = tiny_model_path.parent / "hf"
+    config = BertConfig(vocab_size=len((hf / "vocab.txt").read_text().splitlines()), hidden_size=32,
+                        num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, num_labels=1)  # fmt: skip
+    folder = tmp_path / "cross"
+    BertForSequenceClassification(config).save_pretrained(folder)
+    BertTokenizerFast(vocab_file=str(hf / "vocab.txt")).save_pretrained(folder)
+    judge = load_judge(str(folder))
+    assert isinstance(judge, CrossEncoder)
+    scores = judge_scores(judge, ["aspirin lowers risk", "aspirin lowers risk"], ["aspirin", "aspirin"])
+    assert scores.shape == (2,) and scores[0] == pytest.approx(scores[1])
+
+
+@pytest.mark.parametrize("fixture", ["scifact_dir", "beir_dir"])
+def test_synthetic_negatives_are_measured_but_never_counted_as_corpus_documents(fixture, tiny_model_path, tmp_path,
+                                                                                 request):  # fmt: skip
+    pytest.importorskip("nlpaug")
+    pytest.importorskip("lemminflect")
+    from negmine.augment.spec import SyntheticConfig
+    from negmine.mining.static import MiningParams
+    from negmine.pairs import PairsConfig, build_pairs
+
+    config = PairsConfig(dataset=str(request.getfixturevalue(fixture)), model=str(tiny_model_path),
+                         validation_fraction=0, output_format="n-tuple", cache_dir=str(tmp_path / "cache"),
+                         mining=MiningParams(range_min=0, range_max=6, relative_margin=None, num_negatives=1),
+                         synthetic=SyntheticConfig(perturb=1, swap=1, reverse=1))  # fmt: skip
+    build_pairs(config, tmp_path / "pairs", show_progress_bar=False)
+    out = tmp_path / "report"
+    result = analyze(tmp_path / "pairs", "--out", out, "--reference", tiny_model_path, "--clusters", 2, "--no-umap")
+    assert result.exit_code == 0, result.output
+    records = {r["source"]: r for r in json.loads((out / "metrics.json").read_text())}
+    generated = [s for s in records if s.split(":")[0] in ("perturb", "swap", "reverse")]
+    assert generated
+    for source in generated:
+        assert records[source]["corpus_negatives"] == 0 and records[source]["false_negatives.sister"] is None
+        assert records[source]["diversity.duplicate_rate"] is None
+    assert records["all"]["corpus_negatives"] == records["all"]["negatives"] - sum(
+        records[s]["negatives"] for s in generated)  # fmt: skip
