@@ -166,8 +166,11 @@ def hardness_diversity(records: list[dict], path: Path) -> Path | None:
     y = [r["diversity.vendi"] for r in points]
     c = [r["validation.ndcg@10"] for r in points]
     dots = ax.scatter(x, y, c=c, cmap="viridis", s=60, edgecolors="black")
+    middle = (min(x) + max(x)) / 2
     for r, xi, yi in zip(points, x, y, strict=True):
-        ax.annotate(r["set"], (xi, yi), fontsize=7, xytext=(4, 3), textcoords="offset points")
+        right = xi > middle  # labels of the right half go to the left of their point, so none is clipped
+        ax.annotate(r["set"], (xi, yi), fontsize=7, xytext=(-5 if right else 5, 4), textcoords="offset points",
+                    ha="right" if right else "left")  # fmt: skip
     ax.margins(0.2)  # room for the labels
     fig.colorbar(dots, ax=ax, label="validation nDCG@10")
     ax.set_xlabel("mean margin s(q,p) - s(q,n), reference encoder (lower = harder)")
