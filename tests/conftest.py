@@ -106,3 +106,19 @@ def _tiny_model_once(tiny_model_path):
 def tiny_model(_tiny_model_once):
     """A fresh copy of the tiny model for each test (tests may change its weights)."""
     return copy.deepcopy(_tiny_model_once)
+
+
+@pytest.fixture(scope="module")
+def pairs_dir(tmp_path_factory, tiny_model_path):
+    """A pairs folder built from the tiny SciFact with the tiny model (n-tuple, 2 negatives), for the analysis
+    and audit tests."""
+    from negmine.mining.static import MiningParams
+    from negmine.pairs import PairsConfig, build_pairs
+
+    scifact = RESOURCES / "scifact_tiny"
+    out = tmp_path_factory.mktemp("pairs") / "pairs"
+    config = PairsConfig(dataset=str(scifact), model=str(tiny_model_path), validation_fraction=0,
+                         mining=MiningParams(range_min=0, range_max=6, relative_margin=None, num_negatives=2),
+                         output_format="n-tuple", cache_dir=str(out.parent / "cache"))  # fmt: skip
+    build_pairs(config, out, show_progress_bar=False)
+    return out
