@@ -38,6 +38,7 @@ def _register() -> None:
     from negmine.cli.build_pairs import build_pairs_command
     from negmine.cli.env import env
     from negmine.cli.eval import eval_command
+    from negmine.cli.study import study_command
     from negmine.cli.train import train_command
     from negmine.cli.validate import validate_command
 
@@ -48,6 +49,7 @@ def _register() -> None:
     cli.add_command(train_command)
     cli.add_command(analyze_command)
     cli.add_command(audit_command)
+    cli.add_command(study_command)
 
 
 _register()

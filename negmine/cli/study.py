@@ -1,0 +1,52 @@
+"""``negmine study``: train a grid of strategies x seeds (resuming), analyse every run, and report which
+properties of the negatives go with quality."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+
+@click.command("study")
+@click.argument("study_file", type=click.Path(dir_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="The study folder: runs/ (one per strategy and seed, resumable) and report/.")
+@click.option("--no-train", is_flag=True, help="Report on the runs that finished; train nothing.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Data root for the analyses.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Embedding cache.")
+def study_command(study_file, out, no_train, data_dir, cache_dir) -> None:
+    """Run the study in STUDY_FILE (e.g. studies/scifact.yaml): every (strategy, seed) that has not finished is
+    trained, every run is analysed with negmine analyze's reference encoder, and OUT/report/ gets the correlation
+    table, paired comparisons with the baseline, partial correlations, the hardness x diversity fit and the plots."""
+    from pathlib import Path
+
+    from negmine.analysis.analyze import AnalyzeConfig, analyze
+    from negmine.analysis.targets import find_targets
+    from negmine.errors import NegmineError
+    from negmine.study.report import write_report
+    from negmine.study.runner import collect_runs, study_statistics, train_missing
+    from negmine.study.spec import load_study
+
+    start = time.perf_counter()
+    spec = load_study(study_file)
+    out = Path(out)
+    trained = [] if no_train else train_missing(spec, out)
+    runs = collect_runs(spec, out)
+    if not runs:
+        raise NegmineError(f"{out}: no finished runs to report on")
+    analysis = None
+    try:
+        targets, skipped = find_targets([out / "runs"])
+    except NegmineError:  # no run has negatives (in-batch strategies only)
+        targets, skipped = [], []
+    for note in skipped:
+        click.echo(f"no negatives to analyse: {note}", err=True)
+    if targets:
+        config = AnalyzeConfig(reference=spec.reference, use_checkpoints=spec.checkpoints, trained=spec.trained,
+                               umap=False, data_dir=data_dir, cache_dir=cache_dir)  # fmt: skip
+        analysis = analyze(targets, config)
+    stats = study_statistics(spec, runs, analysis.records if analysis else [])
+    folder = write_report(spec, out, runs, stats, analysis, time.perf_counter() - start, trained)
+    click.echo(f"wrote {folder}/ ({len(runs)} runs, {len(trained)} trained now, "
+               f"{time.perf_counter() - start:.0f} s)", err=True)  # fmt: skip

@@ -1,0 +1,118 @@
+"""The study's report: ``OUT/report/`` with ``study.json`` (runs, statistics, every analysis record),
+``report.md``, a self-contained ``report.html`` and the plots (correlations with their intervals, hardness against
+diversity coloured by quality, score violins, training dynamics where there are checkpoints or refreshes)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from negmine.analysis.report import _plain, report_html
+from negmine.outputs import atomic_folder, markdown_table
+
+
+def correlation_plot(correlations: list[dict], quality: str, path: Path) -> Path | None:
+    """Spearman's rho of each metric with quality, with its 95% bootstrap interval, one bar a metric."""
+    from negmine.analysis.plots import _pyplot, _save
+
+    rows = [c for c in correlations if c["spearman"] is not None]
+    if not rows:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.5))
+    y = range(len(rows))
+    rho = [c["spearman"] for c in rows]
+    errors = [[r - c["ci_low"] for r, c in zip(rho, rows, strict=True)],
+              [c["ci_high"] - r for r, c in zip(rho, rows, strict=True)]]  # fmt: skip
+    ax.barh(list(y), rho, xerr=errors, color=["tab:blue" if r > 0 else "tab:red" for r in rho], alpha=0.7,
+            capsize=3)  # fmt: skip
+    ax.set_yticks(list(y), [c["metric"] for c in rows], fontsize=8)
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlim(-1.05, 1.05)
+    ax.set_xlabel(f"Spearman's rho with {quality} (95% bootstrap interval over runs)")
+    ax.set_title(f"Which properties of the negatives go with quality ({rows[0]['n']} runs)")
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, path)
+
+
+def _fmt(value, digits: int = 4):
+    return "" if value is None else (f"{value:.{digits}f}" if isinstance(value, float) else str(value))
+
+
+def report_markdown(spec, stats: dict, runs: list[dict], plots: list[str], seconds: float, trained: list[str]) -> str:
+    """The study's Markdown report."""
+    key = spec.quality
+    lines = [f"# Study: {spec.name}", "",
+             f"{len(spec.strategies)} strategies x {len(spec.seeds)} seeds (seeds {spec.seeds}); {len(runs)} runs "
+             f"finished, {len(trained)} trained by this call; budget for every strategy: "
+             f"`{json.dumps(spec.budget)}`; quality: {key} on the validation split. Wall time of this call: "
+             f"{seconds:.0f} s.", "",
+             "## Strategies", ""]  # fmt: skip
+    summary = [{"strategy": s["strategy"], "seeds": s["seeds"], f"{key} mean": _fmt(s["mean"]),
+                "sd": _fmt(s["sd"]), "wall s (mean)": _fmt(s["wall_s_mean"], 0)}
+               for s in stats["summary"]]  # fmt: skip
+    lines += [markdown_table(summary, list(summary[0])), ""]
+    if stats["paired"]:
+        lines += [f"## Against {spec.baseline}, seed by seed", "",
+                  "A difference is called better or worse only when every seed agrees and the paired t-test gives "
+                  "p < 0.05; otherwise it is inside the noise.", ""]  # fmt: skip
+        paired = [{"strategy": p["strategy"], "diffs": " ".join(f"{d:+.4f}" for d in p["diffs"]),
+                   "mean": _fmt(p["mean_diff"]), "sd": _fmt(p["sd_diff"]), "wins": p["wins"],
+                   "p (paired t)": _fmt(p["p_paired_t"], 3), "p (sign)": _fmt(p["p_sign"], 3),
+                   "verdict": p["verdict"]} for p in stats["paired"]]  # fmt: skip
+        lines += [markdown_table(paired, list(paired[0])), ""]
+    lines += ["## Correlations of the negatives' metrics with quality", "",
+              f"{stats['runs_analysed']} runs with negatives (the reference encoder's measure of the pairs each "
+              "started from; runs without negatives have no point). Spearman and Kendall with their p-values, "
+              "Spearman's 95% percentile bootstrap interval over runs.", ""]  # fmt: skip
+    table = [{"metric": c["metric"], "n": c["n"], "Spearman": _fmt(c["spearman"], 3), "p": _fmt(c["spearman_p"], 3),
+              "95% CI": "" if c["ci_low"] is None else f"[{c['ci_low']:.2f}, {c['ci_high']:.2f}]",
+              "Kendall": _fmt(c["kendall"], 3), "p (Kendall)": _fmt(c["kendall_p"], 3)}
+             for c in stats["correlations"]]  # fmt: skip
+    lines += [markdown_table(table, list(table[0])), ""]
+    partial = stats["partial"]
+    if partial["hardness_given_diversity"]:
+        lines += ["## Partial correlations", "",
+                  f"- hardness ({spec.hardness}) with quality, diversity held fixed: "
+                  f"{_fmt(partial['hardness_given_diversity']['statistic'], 3)} "
+                  f"(p {_fmt(partial['hardness_given_diversity']['pvalue'], 3)})",
+                  f"- diversity ({spec.diversity}) with quality, hardness held fixed: "
+                  f"{_fmt(partial['diversity_given_hardness']['statistic'], 3)} "
+                  f"(p {_fmt(partial['diversity_given_hardness']['pvalue'], 3)})", ""]  # fmt: skip
+    fit = stats["interaction_fit"]
+    if fit:
+        lines += ["## Interaction fit (H3)", "",
+                  f"quality = a·H + b·D + c·H·D + d on standardised H ({spec.hardness}) and D ({spec.diversity}), "
+                  f"{fit['n']} runs, R² {_fmt(fit['r2'], 3)}:", ""]  # fmt: skip
+        coef = [{"term": t, "coefficient": _fmt(fit[t]), "95% CI": f"[{fit[t + '_ci'][0]:.4f}, "
+                 f"{fit[t + '_ci'][1]:.4f}]"} for t in ("hardness", "diversity", "interaction", "intercept")]
+        lines += [markdown_table(coef, list(coef[0])), ""]
+    for plot in plots:
+        lines += [f"## {plot.removesuffix('.png').replace('_', ' ')}", "", f"![{plot}]({plot})", ""]
+    return "\n".join(lines)
+
+
+def write_report(spec, out: Path, runs: list[dict], stats: dict, analysis, seconds: float,
+                 trained: list[str]) -> Path:  # fmt: skip
+    """Write ``OUT/report/`` atomically; returns its path."""
+    from negmine.analysis import plots as draw
+
+    folder = out / "report"
+    with atomic_folder(folder) as tmp:
+        written = []
+        for path in (correlation_plot(stats["correlations"], spec.quality, tmp / "correlations.png"),
+                     draw.hardness_diversity(analysis.records, tmp / "hardness_diversity.png") if analysis else None,
+                     draw.score_violins(analysis.scores, tmp / "violins.png") if analysis and analysis.scores
+                     else None,
+                     draw.evolution(analysis.records, analysis.dynamics, tmp / "evolution.png") if analysis
+                     else None):  # fmt: skip
+            if path is not None:
+                written.append(path.name)
+        document = {"spec": spec.model_dump(mode="json"), "runs": runs, "statistics": stats, "trained_now": trained,
+                    "seconds": round(seconds, 1), "records": analysis.records if analysis else []}  # fmt: skip
+        (tmp / "study.json").write_text(json.dumps(document, indent=1, default=_plain) + "\n")
+        text = report_markdown(spec, stats, runs, written, seconds, trained)
+        (tmp / "report.md").write_text(text)
+        (tmp / "report.html").write_text(report_html(text, tmp, written))
+    return folder

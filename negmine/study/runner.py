@@ -1,0 +1,100 @@
+"""Running a study: train every (strategy, seed) that has not finished, analyse every run with ``negmine
+analyze``, then the statistics and the report. A finished run (its ``metrics.json``) is never trained again, and an
+interrupted one resumes from its last checkpoint, so a grid can span sessions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from negmine.study.spec import StudySpec
+from negmine.study.statistics import correlation, interaction_fit, paired_comparison, partial_spearman
+
+logger = logging.getLogger(__name__)
+
+
+def run_folder(out: Path, strategy: str, seed: int) -> Path:
+    """Where a (strategy, seed) run lives: ``OUT/runs/STRATEGY-seedSEED``."""
+    return out / "runs" / f"{strategy}-seed{seed}"
+
+
+def train_missing(spec: StudySpec, out: Path, show_progress_bar: bool = True) -> list[str]:
+    """Train the runs that have not finished; returns the names trained now."""
+    from negmine.training.recipe import load_recipe
+    from negmine.training.run import train
+
+    trained = []
+    for seed in spec.seeds:
+        for strategy in spec.strategies:
+            folder = run_folder(out, strategy.name, seed)
+            if (folder / "metrics.json").is_file():
+                continue
+            overrides = [*spec.budget.items(), *strategy.set.items(), ("training.seed", seed)]
+            recipe = load_recipe(strategy.recipe, overrides)
+            logger.info("training %s (seed %d) into %s", strategy.name, seed, folder)
+            start = time.perf_counter()
+            train(recipe, folder, show_progress_bar=show_progress_bar)
+            (folder / "wall.json").write_text(json.dumps({"wall_s": round(time.perf_counter() - start, 1)}) + "\n")
+            trained.append(folder.name)
+    return trained
+
+
+def collect_runs(spec: StudySpec, out: Path) -> list[dict]:
+    """One row per finished run: strategy, seed, validation metrics and wall time."""
+    rows = []
+    for strategy in spec.strategies:
+        for seed in spec.seeds:
+            folder = run_folder(out, strategy.name, seed)
+            if not (folder / "metrics.json").is_file():
+                continue
+            metrics = json.loads((folder / "metrics.json").read_text())["splits"].get("validation", {})
+            wall_file = folder / "wall.json"
+            wall = json.loads(wall_file.read_text())["wall_s"] if wall_file.is_file() else None
+            rows.append({"strategy": strategy.name, "seed": seed, "run": folder.name, **metrics, "wall_s": wall})
+    return rows
+
+
+def study_statistics(spec: StudySpec, runs: list[dict], records: list[dict]) -> dict:
+    """Strategy means and spreads, paired comparisons with the baseline, correlations of each negative metric with
+    quality across runs, partial correlations of hardness and diversity, and the interaction fit (H3)."""
+    key = spec.quality.removeprefix("validation.")
+    summary = []
+    for strategy in spec.strategies:
+        values = [r[key] for r in runs if r["strategy"] == strategy.name and key in r]
+        walls = [r["wall_s"] for r in runs if r["strategy"] == strategy.name and r.get("wall_s") is not None]
+        summary.append({"strategy": strategy.name, "seeds": len(values),
+                        "mean": float(np.mean(values)) if values else None,
+                        "sd": float(np.std(values, ddof=1)) if len(values) > 1 else None,
+                        "wall_s_mean": float(np.mean(walls)) if walls else None})  # fmt: skip
+    paired = []
+    if spec.baseline:
+        base = {r["seed"]: r[key] for r in runs if r["strategy"] == spec.baseline}
+        for strategy in spec.strategies:
+            if strategy.name != spec.baseline:
+                mine = {r["seed"]: r[key] for r in runs if r["strategy"] == strategy.name}
+                if set(mine) & set(base):
+                    paired.append({"strategy": strategy.name, "baseline": spec.baseline,
+                                   **paired_comparison(mine, base)})  # fmt: skip
+    # one point per analysed run: its negatives (reference encoder, all sources, the pairs it started from)
+    quality = {r["run"]: r[key] for r in runs}
+    points = [r for r in records if r["source"] == "all" and r["encoder"] == "reference" and r["set"] in quality
+              and not (str(r.get("negatives_at", "")).startswith("refresh-") and r["negatives_at"] != "refresh-00")]
+    y = [quality[r["set"]] for r in points]
+    correlations = []
+    for metric in spec.metrics:
+        x = [np.nan if r.get(metric) is None else float(r[metric]) for r in points]
+        correlations.append({"metric": metric, **correlation(x, y, n_boot=spec.bootstrap)})
+    correlations.sort(key=lambda c: -abs(c["spearman"]) if c["spearman"] is not None else 0)
+    h = [float(r.get(spec.hardness, np.nan)) for r in points]
+    d = [float(r.get(spec.diversity, np.nan)) for r in points]
+    partial = {"hardness_given_diversity": partial_spearman(h, y, d) if len(points) >= 4 else None,
+               "diversity_given_hardness": partial_spearman(d, y, h) if len(points) >= 4 else None}  # fmt: skip
+    fit = interaction_fit(h, d, y, n_boot=spec.bootstrap) if len(points) >= 5 else None
+    return {"quality": spec.quality, "hardness": spec.hardness, "diversity": spec.diversity,
+            "runs_analysed": len(points), "summary": summary, "paired": paired, "correlations": correlations,
+            "partial": partial, "interaction_fit": fit}  # fmt: skip

@@ -1,0 +1,88 @@
+"""negmine study end to end on the tiny SciFact: two strategies x two seeds trained, analysed and reported; a
+second call trains nothing; a bad study file is one line."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+from click.testing import CliRunner
+
+from negmine.cli.main import cli
+
+
+def study_files(tmp_path, scifact_dir, model_path, **changes):
+    recipe = {
+        "model": {"name": str(model_path), "max_seq_length": 64},
+        "data": {"dataset": str(scifact_dir), "validation_fraction": 0.3, "seed": 1},
+        "pairs": {"mining": {"range_min": 0, "range_max": 6, "relative_margin": None, "num_negatives": 2},
+                  "output_format": "n-tuple", "cache_dir": str(tmp_path / "cache")},
+        "loss": {"type": "combined"},
+        "training": {"num_train_epochs": 2, "per_device_train_batch_size": 4, "eval_strategy": "no",
+                     "save_strategy": "no", "load_best_model_at_end": False},
+        "evaluation": {"splits": ["validation"]},
+        "output_dir": str(tmp_path / "unused"),
+    }  # fmt: skip
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(recipe))
+    study = {"name": "tiny", "seeds": [1, 2], "baseline": "window", "reference": str(model_path), "bootstrap": 200,
+             "budget": {"training.num_train_epochs": 1},
+             "strategies": [{"name": "window", "recipe": "base.yaml"},
+                            {"name": "random", "recipe": "base.yaml",
+                             "set": {"pairs.mining.sampling_strategy": "random"}}], **changes}  # fmt: skip
+    (tmp_path / "study.yaml").write_text(yaml.safe_dump(study))
+    return tmp_path / "study.yaml"
+
+
+def test_tiny_study_end_to_end_and_resumed(tmp_path, scifact_dir, tiny_model_path):
+    path = study_files(tmp_path, scifact_dir, tiny_model_path)
+    out = tmp_path / "study"
+    result = CliRunner().invoke(cli, ["study", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (out / "runs").iterdir()) == ["random-seed1", "random-seed2", "window-seed1",
+                                                                "window-seed2"]  # fmt: skip
+    document = json.loads((out / "report" / "study.json").read_text())
+    assert len(document["runs"]) == 4 and len(document["trained_now"]) == 4
+    stats = document["statistics"]
+    assert stats["runs_analysed"] == 4
+    assert [p["strategy"] for p in stats["paired"]] == ["random"] and stats["paired"][0]["seeds"] == 2
+    assert {c["metric"] for c in stats["correlations"]} >= {"hardness.margin.mean", "diversity.vendi"}
+    text = (out / "report" / "report.md").read_text()
+    assert "Against window, seed by seed" in text and "Correlations of the negatives' metrics" in text
+    assert (out / "report" / "report.html").read_text().count("data:image/png;base64,") >= 2
+    # the strategies' runs differ where they should: random sampling is easier than the top of the window
+    margins = {r["set"]: r["hardness.margin.mean"] for r in document["records"] if r["source"] == "all"}
+    assert margins["random-seed1"] > margins["window-seed1"]
+
+    again = CliRunner().invoke(cli, ["study", str(path), "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    second = json.loads((out / "report" / "study.json").read_text())
+    assert second["trained_now"] == [] and second["runs"] == document["runs"]
+    assert second["statistics"]["correlations"] == stats["correlations"]
+
+
+def test_bad_study_files_are_one_line(tmp_path, scifact_dir, tiny_model_path):
+    cases = [
+        ({"baseline": "nope"}, "baseline 'nope' is not a strategy"),
+        ({"baseline": None, "strategies": [{"name": "a", "recipe": "base.yaml"},
+                                           {"name": "a", "recipe": "base.yaml"}]},
+         "strategy names must be unique"),
+        ({"baseline": None, "strategies": [{"name": "a", "recipe": "base.yaml"},
+                                           {"name": "b", "recipe": "base.yaml",
+                                            "set": {"training.num_train_epochs": -1}}]},
+         "strategy 'b': "),
+        ({"epochs": 3}, "epochs"),
+    ]  # fmt: skip
+    for changes, message in cases:
+        path = study_files(tmp_path, scifact_dir, tiny_model_path, **changes)
+        result = CliRunner().invoke(cli, ["study", str(path), "--out", str(tmp_path / "out")])
+        assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output, result.output
+        assert not (tmp_path / "out").exists()
+
+
+def test_the_shipped_study_is_valid():
+    from pathlib import Path
+
+    from negmine.study.spec import load_study
+
+    spec = load_study(Path(__file__).parents[2] / "studies" / "scifact.yaml")
+    assert len(spec.strategies) >= 8 and spec.baseline == "static" and len(spec.seeds) >= 3
