@@ -122,3 +122,24 @@ def pairs_dir(tmp_path_factory, tiny_model_path):
                          output_format="n-tuple", cache_dir=str(out.parent / "cache"))  # fmt: skip
     build_pairs(config, out, show_progress_bar=False)
     return out
+
+
+@pytest.fixture
+def tiny_recipe(tmp_path, scifact_dir, tiny_model_path):
+    """A function giving the tree of a small recipe on the tiny SciFact (n-tuple pairs with 2 negatives, the
+    combined loss, validation evaluated); ``training`` entries and whole sections override its defaults."""
+
+    def make(training: dict | None = None, **sections) -> dict:
+        tree = {
+            "model": {"name": str(tiny_model_path), "max_seq_length": 64},
+            "data": {"dataset": str(scifact_dir), "validation_fraction": 0.3, "seed": 1},
+            "pairs": {"mining": {"range_min": 0, "range_max": 6, "relative_margin": None, "num_negatives": 2},
+                      "output_format": "n-tuple", "cache_dir": str(tmp_path / "cache")},
+            "loss": {"type": "combined"},
+            "training": {"num_train_epochs": 2, "per_device_train_batch_size": 4, **(training or {})},
+            "evaluation": {"splits": ["validation"]},
+            "output_dir": str(tmp_path / "run"),
+        }  # fmt: skip
+        return {**tree, **sections}
+
+    return make

@@ -84,21 +84,11 @@ def test_report_renders_its_images_in_a_headless_browser(pairs_dir, tiny_model_p
     assert 'data-images="1"' in dom and 'data-images-loaded="1"' in dom
 
 
-def test_run_folder_adds_trained_checkpoint_and_refresh_records(tmp_path, scifact_dir, tiny_model_path):
+def test_run_folder_adds_trained_checkpoint_and_refresh_records(tmp_path, tiny_model_path, tiny_recipe):
     import yaml
 
-    recipe = {
-        "model": {"name": str(tiny_model_path), "max_seq_length": 64},
-        "data": {"dataset": str(scifact_dir), "validation_fraction": 0.3, "seed": 1},
-        "pairs": {"mining": {"range_min": 0, "range_max": 6, "relative_margin": None, "num_negatives": 2},
-                  "output_format": "n-tuple", "cache_dir": str(tmp_path / "cache")},
-        "loss": {"type": "combined"},
-        "training": {"num_train_epochs": 2, "per_device_train_batch_size": 4, "save_strategy": "epoch",
-                     "save_total_limit": 3},
-        "refresh": {"every_epochs": 1},
-        "evaluation": {"splits": ["validation"]},
-        "output_dir": str(tmp_path / "runs" / "tiny-seed1"),
-    }  # fmt: skip
+    recipe = tiny_recipe({"save_strategy": "epoch", "save_total_limit": 3}, refresh={"every_epochs": 1},
+                         output_dir=str(tmp_path / "runs" / "tiny-seed1"))  # fmt: skip
     (tmp_path / "recipe.yaml").write_text(yaml.safe_dump(recipe))
     trained = CliRunner().invoke(cli, ["train", str(tmp_path / "recipe.yaml")])
     assert trained.exit_code == 0, trained.output

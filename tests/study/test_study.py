@@ -11,20 +11,11 @@ from click.testing import CliRunner
 from negmine.cli.main import cli
 
 
-def study_files(tmp_path, scifact_dir, model_path, **changes):
-    recipe = {
-        "model": {"name": str(model_path), "max_seq_length": 64},
-        "data": {"dataset": str(scifact_dir), "validation_fraction": 0.3, "seed": 1},
-        "pairs": {"mining": {"range_min": 0, "range_max": 6, "relative_margin": None, "num_negatives": 2},
-                  "output_format": "n-tuple", "cache_dir": str(tmp_path / "cache")},
-        "loss": {"type": "combined"},
-        "training": {"num_train_epochs": 2, "per_device_train_batch_size": 4, "eval_strategy": "no",
-                     "save_strategy": "no", "load_best_model_at_end": False},
-        "evaluation": {"splits": ["validation"]},
-        "output_dir": str(tmp_path / "unused"),
-    }  # fmt: skip
+def study_files(tmp_path, tiny_model_path, tiny_recipe, **changes):
+    recipe = tiny_recipe({"eval_strategy": "no", "save_strategy": "no", "load_best_model_at_end": False})
     (tmp_path / "base.yaml").write_text(yaml.safe_dump(recipe))
-    study = {"name": "tiny", "seeds": [1, 2], "baseline": "window", "reference": str(model_path), "bootstrap": 200,
+    study = {"name": "tiny", "seeds": [1, 2], "baseline": "window", "reference": str(tiny_model_path),
+             "bootstrap": 200,
              "budget": {"training.num_train_epochs": 1},
              "strategies": [{"name": "window", "recipe": "base.yaml"},
                             {"name": "random", "recipe": "base.yaml",
@@ -33,8 +24,8 @@ def study_files(tmp_path, scifact_dir, model_path, **changes):
     return tmp_path / "study.yaml"
 
 
-def test_tiny_study_end_to_end_and_resumed(tmp_path, scifact_dir, tiny_model_path):
-    path = study_files(tmp_path, scifact_dir, tiny_model_path)
+def test_tiny_study_end_to_end_and_resumed(tmp_path, tiny_model_path, tiny_recipe):
+    path = study_files(tmp_path, tiny_model_path, tiny_recipe)
     out = tmp_path / "study"
     result = CliRunner().invoke(cli, ["study", str(path), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -60,7 +51,7 @@ def test_tiny_study_end_to_end_and_resumed(tmp_path, scifact_dir, tiny_model_pat
     assert second["statistics"]["correlations"] == stats["correlations"]
 
 
-def test_bad_study_files_are_one_line(tmp_path, scifact_dir, tiny_model_path):
+def test_bad_study_files_are_one_line(tmp_path, tiny_model_path, tiny_recipe):
     cases = [
         ({"baseline": "nope"}, "baseline 'nope' is not a strategy"),
         ({"baseline": None, "strategies": [{"name": "a", "recipe": "base.yaml"},
@@ -73,7 +64,7 @@ def test_bad_study_files_are_one_line(tmp_path, scifact_dir, tiny_model_path):
         ({"epochs": 3}, "epochs"),
     ]  # fmt: skip
     for changes, message in cases:
-        path = study_files(tmp_path, scifact_dir, tiny_model_path, **changes)
+        path = study_files(tmp_path, tiny_model_path, tiny_recipe, **changes)
         result = CliRunner().invoke(cli, ["study", str(path), "--out", str(tmp_path / "out")])
         assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output, result.output
         assert not (tmp_path / "out").exists()
