@@ -200,3 +200,14 @@ def test_synthetic_negatives_are_measured_but_never_counted_as_corpus_documents(
         assert records[source]["diversity.duplicate_rate"] is None
     assert records["all"]["corpus_negatives"] == records["all"]["negatives"] - sum(
         records[s]["negatives"] for s in generated)  # fmt: skip
+
+
+def test_a_further_model_measures_the_same_pairs(pairs_dir, tiny_model_path, tmp_path):
+    out = tmp_path / "report"
+    result = analyze(pairs_dir, "--out", out, "--reference", tiny_model_path, "--model", tiny_model_path,
+                     "--clusters", 3, "--no-umap")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    records = [r for r in json.loads((out / "metrics.json").read_text()) if r["source"] == "all"]
+    assert [r["encoder"] for r in records] == ["reference", "model"]
+    # the same weights give the same measures
+    assert records[0]["hardness.margin.mean"] == pytest.approx(records[1]["hardness.margin.mean"])
