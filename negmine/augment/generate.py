@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -51,7 +52,8 @@ def synthetic_negatives(
         config: what to generate.
         corpus_texts: the corpus in index order (IDF for ``swap``; random donors).
         seed: every draw derives from it and the anchor's id.
-        cache_dir: where offline WordNet is assembled, if an augmenter needs it.
+        cache_dir: where offline WordNet is assembled, if an augmenter needs it, and swap's corpus IDF is kept
+            (default: the embedding cache, ``$NEGMINE_CACHE``).
         show_progress_bar: a progress bar over the anchors.
 
     Returns:
@@ -66,7 +68,12 @@ def synthetic_negatives(
     start = time.perf_counter()
     counts = config.counts
     perturber = Perturber(config.augmenters, seed=seed, cache_dir=cache_dir) if "perturb" in counts else None
-    swapper = KeywordSwapper(corpus_texts, terms=config.swap_terms) if "swap" in counts else None
+    swapper = None
+    if "swap" in counts:
+        from negmine.encode import default_cache_dir
+
+        idf_cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+        swapper = KeywordSwapper(corpus_texts, terms=config.swap_terms, cache_dir=idf_cache)
     known = {p.text for a in anchors for p in a.positives}
     stats = {name: _Stats() for name in counts}
     out: list[list[Negative]] = []

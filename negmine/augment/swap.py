@@ -15,8 +15,11 @@ References:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 WORD = re.compile(r"\w+")
 
@@ -49,14 +52,25 @@ class KeywordSwapper:
         'Memory lowers sleep risk in adults.'
     """
 
-    def __init__(self, corpus: list[str], terms: int = 3):
+    def __init__(self, corpus: list[str], terms: int = 3, cache_dir: str | Path | None = None):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         vectorizer = TfidfVectorizer(stop_words="english", lowercase=True)
+        self.analyzer = vectorizer.build_analyzer()  # needs no fitting
+        self.terms = terms
+        cached = None
+        if cache_dir is not None:  # the IDF of a corpus, like its vectors, is computed once (a fit is seconds)
+            digest = hashlib.sha256("\x1e".join(corpus).encode("utf-8")).hexdigest()[:24]
+            cached = Path(cache_dir).expanduser() / f"idf-{digest}.json"
+            if cached.is_file():
+                self.idf = json.loads(cached.read_text())
+                return
         vectorizer.fit(corpus)
         self.idf = dict(zip(vectorizer.get_feature_names_out().tolist(), vectorizer.idf_.tolist(), strict=True))
-        self.analyzer = vectorizer.build_analyzer()
-        self.terms = terms
+        if cached is not None:
+            from negmine.outputs import write_json
+
+            write_json(cached, self.idf, overwrite=True)
 
     def informative(self, text: str | set[str], exclude: set[str] = frozenset()) -> list[str]:
         """The distinct known alphabetic terms of ``text`` (or of a set of its terms) not in ``exclude``, highest

@@ -24,3 +24,17 @@ def test_nothing_to_swap():
     swapper = KeywordSwapper(CORPUS)
     assert swapper.swap("Does sleep help?", "Aspirin lowers stroke risk.", "statins lower cholesterol") is None
     assert swapper.swap("aspirin?", "Aspirin lowers stroke risk.", "aspirin lowers stroke risk") is None
+
+
+def test_the_corpus_idf_is_cached_and_read_back(tmp_path):
+    from negmine.augment.swap import KeywordSwapper
+
+    corpus = ["aspirin lowers stroke risk", "statins lower cholesterol", "sleep and memory"]
+    first = KeywordSwapper(corpus, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("idf-*.json"))) == 1
+    again = KeywordSwapper(corpus, cache_dir=tmp_path)
+    assert again.idf == first.idf
+    assert again.swap("Does aspirin prevent stroke?", "Aspirin lowers stroke risk in adults.",
+                      "sleep and memory").text == "Memory lowers sleep risk in adults."  # fmt: skip
+    KeywordSwapper([*corpus, "another document"], cache_dir=tmp_path)  # another corpus, another entry
+    assert len(list(tmp_path.glob("idf-*.json"))) == 2
