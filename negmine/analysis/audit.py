@@ -72,7 +72,8 @@ def audit_rows(nset, vectors, data, sisters: dict[str, set[str]], encoder, top: 
     judge = judge_flags if judge_flags is not None else np.zeros(len(neg))
     inverted = (neg >= best_pos).astype(np.float64)
     relative = neg / np.where(np.abs(best_pos) > 1e-6, best_pos, np.nan)
-    keep = [i for i in range(len(neg)) if nset.is_corpus()[i] and (anchor_ids[i], nset.negative_ids[i]) not in decided
+    corpus = nset.is_corpus()
+    keep = [i for i in range(len(neg)) if corpus[i] and (anchor_ids[i], nset.negative_ids[i]) not in decided
             and nset.negative_ids[i] in data.corpus]  # fmt: skip
     # one row per (claim, document): a document that is a negative of the same claim twice counts once
     seen, order = set(), []
