@@ -20,7 +20,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from negmine.analysis.diversity import corpus_clusters, sample_rows, uniformity
-from negmine.analysis.false_negatives import sister_documents
+from negmine.analysis.false_negatives import judge_flags, sister_documents
 from negmine.analysis.geometry import alignment, linear_cka
 from negmine.analysis.measure import Context, SetVectors, encode_set, measure_set, triplet_scores
 from negmine.analysis.negatives import NegativeSet, load_negative_set, load_pairs_data
@@ -158,7 +158,7 @@ def analyze(targets: list[Target], config: AnalyzeConfig) -> Analysis:
             max_len = (recipe.get("model") or {}).get("max_seq_length") or max_len
         band = float(((nset.manifest.get("parameters") or {}).get("mining") or {}).get("simans_b", config.band))
         result.timings[f"{target.name}.load_s"] = time.perf_counter() - clock
-        judge_flags = _judge_flags(judge, nset) if judge is not None else None
+        flags = judge_flags(judge, nset) if judge is not None else None
         run_keys = _run_keys(target, recipe)
 
         encoders = [("reference", config.reference, None)]
@@ -183,7 +183,7 @@ def analyze(targets: list[Target], config: AnalyzeConfig) -> Analysis:
             if role == "reference" and target.pairs.name.startswith("refresh-"):
                 label["step"] = (nset.manifest.get("refresh") or {}).get("step")
             with threadpool_limits(1, user_api="blas"):  # BLAS threads next to torch's: eigh 30x slower on 2 cores
-                records = measure_set(nset, vectors, context, judge_flags, label)
+                records = measure_set(nset, vectors, context, flags, label)
             if target.run is not None and role != "reference":
                 records = _with_geometry(records, target, recipe, encoder, models.encoder(config.reference, max_len),
                                          data, config, step)  # fmt: skip
@@ -257,20 +257,6 @@ def _run_keys(target: Target, recipe) -> dict:
             if split == "validation":  # the held-out splits stay out of analyses meant for tuning
                 keys.update({f"validation.{k}": v for k, v in values.items()})
     return keys
-
-
-def _judge_flags(judge, nset: NegativeSet) -> np.ndarray:
-    """1.0 per distinct negative the judge scores at or above the best of its anchor's positives."""
-    from negmine.analysis.false_negatives import judge_scores
-
-    example, anchor, positive, negative = nset.triplets()
-    pairs = sorted(set(zip(anchor.tolist(), positive.tolist(), strict=True)))
-    pos = judge_scores(judge, [nset.anchors[a] for a, _ in pairs], [nset.positives[p] for _, p in pairs])
-    best = np.full(len(nset.anchors), -np.inf)
-    for (a, _), score in zip(pairs, pos, strict=True):
-        best[a] = max(best[a], score)
-    neg = judge_scores(judge, [nset.anchors[a] for a in nset.negative_anchor], nset.negatives)
-    return (neg >= best[np.asarray(nset.negative_anchor)]).astype(np.float64)
 
 
 def _with_geometry(records, target, recipe, encoder, reference, data, config, step) -> list[dict]:

@@ -87,3 +87,16 @@ def load_judge(name: str):
 
         return CrossEncoder(resolved)
     return load_model(name)
+
+
+def judge_flags(judge, nset) -> np.ndarray:
+    """1.0 per distinct negative of a :class:`~negmine.analysis.negatives.NegativeSet` the judge scores at or above
+    the best of its anchor's positives."""
+    example, anchor, positive, negative = nset.triplets()
+    pairs = sorted(set(zip(anchor.tolist(), positive.tolist(), strict=True)))
+    pos = judge_scores(judge, [nset.anchors[a] for a, _ in pairs], [nset.positives[p] for _, p in pairs])
+    best = np.full(len(nset.anchors), -np.inf)
+    for (a, _), score in zip(pairs, pos, strict=True):
+        best[a] = max(best[a], score)
+    neg = judge_scores(judge, [nset.anchors[a] for a in nset.negative_anchor], nset.negatives)
+    return (neg >= best[np.asarray(nset.negative_anchor)]).astype(np.float64)

@@ -37,10 +37,10 @@ def audit_command(pairs_dir, out, top, reference, judge, data_dir, cache_dir, ov
     vectors = encode_set(nset, encoder)
     judge_flags = None
     if judge:
-        from negmine.analysis.analyze import _judge_flags
+        from negmine.analysis.false_negatives import judge_flags as flags_of
         from negmine.analysis.false_negatives import load_judge
 
-        judge_flags = _judge_flags(load_judge(judge), nset)
+        judge_flags = flags_of(load_judge(judge), nset)
     decided = {tuple(p) for p in ((nset.manifest.get("relabel") or {}).get("not_relevant") or [])}
     rows = audit_rows(nset, vectors, data, sister_documents(data.relevant_docs()), encoder, top, judge_flags,
                       decided)  # fmt: skip
