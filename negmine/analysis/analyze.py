@@ -71,14 +71,13 @@ class AnalyzeConfig:
 @dataclass
 class Analysis:
     """What an analysis produced: the flat records, the score samples of the violins, the map's points, the
-    refresh history of dynamic runs, timings and notes."""
+    refresh history of dynamic runs, timings and the inputs' fingerprints."""
 
     records: list[dict] = field(default_factory=list)
     scores: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     maps: dict[str, dict] = field(default_factory=dict)
     dynamics: list[dict] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
     inputs: dict[str, str] = field(default_factory=dict)
 
 

@@ -59,8 +59,8 @@ def report_markdown(analysis, plots: list[str], skipped: list[str], seconds: flo
         lines.append("")
     for plot in plots:
         lines += [f"## {PLOTS.get(plot, plot)}", "", f"![{PLOTS.get(plot, plot)}]({plot})", ""]
-    if analysis.notes or skipped:
-        lines += ["## Notes", ""] + [f"- {note}" for note in [*analysis.notes, *skipped]] + [""]
+    if skipped:
+        lines += ["## Left out", ""] + [f"- {note}" for note in skipped] + [""]
     timing = [{"step": k, "seconds": round(v, 2)} for k, v in analysis.timings.items()]
     lines += ["## Where the time went", "", markdown_table(timing, ["step", "seconds"]), ""]
     return "\n".join(lines)
