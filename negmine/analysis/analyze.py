@@ -143,8 +143,9 @@ def analyze(targets: list[Target], config: AnalyzeConfig) -> Analysis:
         result.inputs[str(target.pairs / "pairs.parquet")] = _sha256(target.pairs / "pairs.parquet")
         data = load_pairs_data(nset.manifest, config.data_dir, target.pairs)
         qrels = dict(data.relevant_docs())
-        if data.split == "train":  # the claims carved off for validation cite the same abstracts
-            qrels.update(_validation(nset.manifest, config).relevant_docs())
+        if data.split == "train" and nset.manifest["parameters"].get("validation_fraction"):
+            # the claims carved off for validation cite the same abstracts
+            qrels.update(load_pairs_data(nset.manifest, config.data_dir, target.pairs, "validation").relevant_docs())
         sisters = sister_documents(qrels)
         max_len = (nset.manifest.get("model") or {}).get("max_seq_length")
         temperature, recipe = config.temperature, None
@@ -220,19 +221,6 @@ def _sha256(path: Path) -> str:
     import hashlib
 
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _validation(manifest: dict, config: AnalyzeConfig):
-    from negmine.data import dataset_folder, load_retrieval
-
-    params = manifest["parameters"]
-    folder = dataset_folder(params["dataset"], config.data_dir or params.get("data_dir"), download=False)
-    if not params.get("validation_fraction"):
-        from negmine.data import RetrievalData
-
-        return RetrievalData({}, {}, {})
-    return load_retrieval(folder, "validation", validation_fraction=params["validation_fraction"],
-                          seed=params.get("seed", 42))  # fmt: skip
 
 
 def _last_step(run: Path) -> int | None:

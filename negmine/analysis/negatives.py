@@ -154,13 +154,15 @@ def load_negative_set(folder: str | Path) -> NegativeSet:
     return nset
 
 
-def load_pairs_data(manifest: dict, data_dir: str | None = None, folder: Path | None = None):
+def load_pairs_data(manifest: dict, data_dir: str | None = None, folder: Path | None = None,
+                    split: str | None = None):
     """The retrieval data a pairs folder was built from (its split), as its manifest names it.
 
     Args:
         manifest: the pairs manifest.
         data_dir: a data root that replaces the manifest's (the data may have moved).
         folder: the pairs folder, for the error message.
+        split: another split of the same data set and carve (default: the pairs' own).
 
     Returns:
         A :class:`~negmine.data.RetrievalData`.
@@ -171,5 +173,5 @@ def load_pairs_data(manifest: dict, data_dir: str | None = None, folder: Path | 
     if "dataset" not in params:
         raise NegmineError(f"{folder}/manifest.json: no parameters.dataset (not written by negmine build-pairs?)")
     source = dataset_folder(params["dataset"], data_dir or params.get("data_dir"), download=False)
-    return load_retrieval(source, params.get("split", "train"), validation_fraction=params.get("validation_fraction",
-                          0.2), seed=params.get("seed", 42))  # fmt: skip
+    return load_retrieval(source, split or params.get("split", "train"),
+                          validation_fraction=params.get("validation_fraction", 0.2), seed=params.get("seed", 42))
