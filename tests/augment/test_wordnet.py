@@ -47,3 +47,22 @@ def test_antonyms_offline_without_downloading(monkeypatch, tmp_path):
     tagger = wordnet.offline_tagger(str(tmp_path))
     assert tagger.tag(["the", "risk", "reduces", "quickly", "."]) == [
         ("the", "DT"), ("risk", "VBP"), ("reduces", "VBZ"), ("quickly", "RB"), (".", ".")]  # fmt: skip
+
+
+@pytest.mark.skipif(wordnet.wordnet_source() is None, reason="WordNet (wordnet-base) not installed")
+def test_memoised_lookup_changes_no_output(tmp_path):
+    """The remembered WordNet lookup and the cntlist counts are speed-ups: the same seed gives the texts nlpaug's
+    own lookup gives, and the counts are what NLTK reads for a lemma whose sense keys all match."""
+    from negmine.augment.perturb import Perturber
+    from negmine.augment.spec import AugmenterSpec
+
+    texts = ["Aspirin increases the risk of bleeding in older adults.", "Smoking lowers lung function."]
+    fast = Perturber([AugmenterSpec(name="AntonymAug")], seed=3, cache_dir=str(tmp_path))
+    plain = Perturber([AugmenterSpec(name="AntonymAug")], seed=3, cache_dir=str(tmp_path))
+    model = plain.augmenters[0].model
+    model.predict = type(model).predict.__get__(model)  # nlpaug's own, unremembered
+    for i, text in enumerate(texts * 2):
+        assert fast.perturb(text, str(i), 1) == plain.perturb(text, str(i), 1)
+    reader = wordnet.load_wordnet(str(tmp_path))
+    counts = wordnet._semcor_counts(reader)
+    assert counts[("risk", "n")] == sum(lemma.count() for lemma in reader.lemmas("risk", "n"))
