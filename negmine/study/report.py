@@ -54,11 +54,16 @@ def report_markdown(spec, stats: dict, runs: list[dict], plots: list[str], secon
                for s in stats["summary"]]  # fmt: skip
     lines += [markdown_table(summary, list(summary[0])), ""]
     if stats["paired"]:
-        lines += [f"## Against {spec.baseline}, seed by seed", "",
+        title = f"Against {spec.baseline}" if spec.baseline and not spec.comparisons else "Paired comparisons"
+        lines += [f"## {title}, seed by seed", "",
                   "A difference is called better or worse only when every seed agrees and the paired t-test gives "
-                  "p < 0.05; otherwise it is inside the noise.", ""]  # fmt: skip
-        paired = [{"strategy": p["strategy"], "diffs": " ".join(f"{d:+.4f}" for d in p["diffs"]),
-                   "mean": _fmt(p["mean_diff"]), "sd": _fmt(p["sd_diff"]), "wins": p["wins"],
+                  "p < 0.05; otherwise it is inside the noise. The interval is the paired t's 95% interval of the "
+                  "mean difference.", ""]  # fmt: skip
+        paired = [{"strategy": p["strategy"], "against": p["baseline"],
+                   "diffs": " ".join(f"{d:+.4f}" for d in p["diffs"]),
+                   "mean": _fmt(p["mean_diff"]), "sd": _fmt(p["sd_diff"]),
+                   "95% CI": "" if p.get("ci95_diff") is None else "[{:+.4f}, {:+.4f}]".format(*p["ci95_diff"]),
+                   "wins": p["wins"],
                    "p (paired t)": _fmt(p["p_paired_t"], 3), "p (sign)": _fmt(p["p_sign"], 3),
                    "verdict": p["verdict"]} for p in stats["paired"]]  # fmt: skip
         lines += [markdown_table(paired, list(paired[0])), ""]

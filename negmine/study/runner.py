@@ -71,15 +71,12 @@ def study_statistics(spec: StudySpec, runs: list[dict], records: list[dict]) -> 
                         "mean": float(np.mean(values)) if values else None,
                         "sd": float(np.std(values, ddof=1)) if len(values) > 1 else None,
                         "wall_s_mean": float(np.mean(walls)) if walls else None})  # fmt: skip
-    paired = []
-    if spec.baseline:
-        base = {r["seed"]: r[key] for r in runs if r["strategy"] == spec.baseline}
-        for strategy in spec.strategies:
-            if strategy.name != spec.baseline:
-                mine = {r["seed"]: r[key] for r in runs if r["strategy"] == strategy.name}
-                if set(mine) & set(base):
-                    paired.append({"strategy": strategy.name, "baseline": spec.baseline,
-                                   **paired_comparison(mine, base)})  # fmt: skip
+    pairs = [(s.name, spec.baseline) for s in spec.strategies if spec.baseline and s.name != spec.baseline]
+    pairs += [tuple(pair) for pair in spec.comparisons if tuple(pair) not in pairs]
+    by_seed = {s.name: {r["seed"]: r[key] for r in runs if r["strategy"] == s.name and key in r}
+               for s in spec.strategies}
+    paired = [{"strategy": mine, "baseline": base, **paired_comparison(by_seed[mine], by_seed[base])}
+              for mine, base in pairs if set(by_seed[mine]) & set(by_seed[base])]  # fmt: skip
     # one point per analysed run: its negatives (reference encoder, all sources, the pairs it started from)
     quality = {r["run"]: r[key] for r in runs}
     points = [r for r in records if r["source"] == "all" and r["encoder"] == "reference" and r["set"] in quality

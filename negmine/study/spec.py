@@ -48,6 +48,9 @@ class StudySpec(BaseModel):
     name: str = "study"
     seeds: list[int] = Field(default_factory=lambda: [1, 2, 3], min_length=1)
     baseline: str | None = None
+    comparisons: list[tuple[str, str]] = Field(
+        default_factory=list, description="More paired comparisons, [strategy, against], besides the baseline's."
+    )
     budget: dict[str, Any] = Field(default_factory=dict, description="Overrides every strategy gets.")
     strategies: list[Strategy] = Field(min_length=2)
     metrics: list[str] = Field(default_factory=lambda: list(METRICS))
@@ -66,6 +69,10 @@ class StudySpec(BaseModel):
             raise ValueError(f"strategy names must be unique: {sorted(n for n in set(names) if names.count(n) > 1)}")
         if self.baseline is not None and self.baseline not in names:
             raise ValueError(f"baseline '{self.baseline}' is not a strategy ({', '.join(names)})")
+        for pair in self.comparisons:
+            for name in pair:
+                if name not in names:
+                    raise ValueError(f"comparisons: '{name}' is not a strategy ({', '.join(names)})")
         return self
 
 

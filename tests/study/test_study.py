@@ -62,6 +62,7 @@ def test_bad_study_files_are_one_line(tmp_path, tiny_model_path, tiny_recipe):
                                             "set": {"training.num_train_epochs": -1}}]},
          "strategy 'b': "),
         ({"epochs": 3}, "epochs"),
+        ({"comparisons": [["random", "nope"]]}, "comparisons: 'nope' is not a strategy"),
     ]  # fmt: skip
     for changes, message in cases:
         path = study_files(tmp_path, tiny_model_path, tiny_recipe, **changes)
@@ -77,3 +78,21 @@ def test_the_shipped_study_is_valid():
 
     spec = load_study(Path(__file__).parents[2] / "studies" / "scifact.yaml")
     assert len(spec.strategies) >= 8 and spec.baseline == "static" and len(spec.seeds) >= 3
+    recheck = load_study(Path(__file__).parents[2] / "studies" / "scifact-recheck.yaml")
+    assert len(recheck.seeds) >= 5 and ("dynamic-2ep", "static-2ep") in recheck.comparisons
+
+
+def test_comparisons_besides_the_baseline_are_paired_by_seed():
+    """Each named pair is compared seed by seed (only the seeds both have), next to the baseline's comparisons."""
+    from negmine.study.runner import study_statistics
+    from negmine.study.spec import StudySpec
+
+    spec = StudySpec(strategies=[{"name": n, "recipe": "r.yaml"} for n in "abc"], baseline="a",
+                     comparisons=[("c", "b")], metrics=[], bootstrap=100)  # fmt: skip
+    scores = {"a": [0.70, 0.71, 0.72], "b": [0.60, 0.62, 0.61], "c": [0.65, 0.66, None]}
+    runs = [{"strategy": n, "seed": i + 1, "run": f"{n}{i}", "ndcg@10": v}
+            for n, values in scores.items() for i, v in enumerate(values) if v is not None]  # fmt: skip
+    paired = study_statistics(spec, runs, [])["paired"]
+    assert [(p["strategy"], p["baseline"]) for p in paired] == [("b", "a"), ("c", "a"), ("c", "b")]
+    c_b = paired[2]
+    assert c_b["seeds"] == 2 and abs(c_b["mean_diff"] - (0.05 + 0.04) / 2) < 1e-9
