@@ -246,24 +246,42 @@ def _run_keys(target: Target, recipe) -> dict:
     return keys
 
 
+def validation_pairs(recipe: dict, data_dir: str | None = None):
+    """A run's validation split and its (claim, relevant document) texts, one pair a qrel, in a fixed order: the
+    texts the geometry (alignment, uniformity, CKA) is measured on.
+
+    Args:
+        recipe: the run's recipe (its ``data`` section names the dataset and the validation carve).
+        data_dir: a data root replacing the recipe's.
+
+    Returns:
+        ``(validation, claims, documents)``: the :class:`RetrievalData` and two aligned lists of texts (empty when
+        the split has no qrels).
+
+    Example:
+        >>> _, claims, docs = validation_pairs({"data": {"dataset": "scifact"}})  # doctest: +SKIP
+        >>> len(claims) == len(docs)  # doctest: +SKIP
+        True
+    """
+    from negmine.data import load_retrieval
+
+    section = recipe.get("data") or {}
+    validation = load_retrieval(section.get("dataset", "scifact"), "validation",
+                                data_dir=data_dir or section.get("data_dir"),
+                                validation_fraction=section.get("validation_fraction", 0.2),
+                                seed=section.get("seed", 42))  # fmt: skip
+    pairs = [(q, d) for q, docs in sorted(validation.relevant_docs().items()) for d in sorted(docs)]
+    doc_ids = sorted({d for _, d in pairs})
+    texts = dict(zip(doc_ids, validation.document_texts(doc_ids), strict=True))
+    return validation, [validation.queries[q] for q, _ in pairs], [texts[d] for _, d in pairs]
+
+
 def _with_geometry(records, target, recipe, encoder, reference, data, config, step) -> list[dict]:
     """Add the model's alignment and uniformity on the validation split, CKA against the reference and the
     validation nDCG@10 of a checkpoint (from the trainer's log, else measured)."""
-    from negmine.data import load_retrieval
-
-    data_section = recipe.get("data") or {}
-    validation = load_retrieval(data_section.get("dataset", "scifact"), "validation",
-                                data_dir=config.data_dir or data_section.get("data_dir"),
-                                validation_fraction=data_section.get("validation_fraction", 0.2),
-                                seed=data_section.get("seed", 42))  # fmt: skip
-    relevant = validation.relevant_docs()
-    if not relevant:
+    validation, claims, docs = validation_pairs(recipe, config.data_dir)
+    if not claims:
         return records
-    pairs = [(q, d) for q, docs in sorted(relevant.items()) for d in sorted(docs)]
-    doc_ids = sorted({d for _, d in pairs})
-    texts = dict(zip(doc_ids, validation.document_texts(doc_ids), strict=True))
-    claims = [validation.queries[q] for q, _ in pairs]
-    docs = [texts[d] for _, d in pairs]
     q = encoder.encode(claims, role="query")
     d = encoder.encode(docs, role="document")
     both = np.concatenate([q, d])

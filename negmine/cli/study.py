@@ -47,6 +47,10 @@ def study_command(study_file, out, no_train, data_dir, cache_dir) -> None:
                                umap=False, data_dir=data_dir, cache_dir=cache_dir)  # fmt: skip
         analysis = analyze(targets, config)
     stats = study_statistics(spec, runs, analysis.records if analysis else [])
+    if spec.geometry:
+        from negmine.study.geometry import study_geometry
+
+        stats["geometry"] = study_geometry(spec, out, runs, data_dir=data_dir, cache_dir=cache_dir)
     folder = write_report(spec, out, runs, stats, analysis, time.perf_counter() - start, trained)
     click.echo(f"wrote {folder}/ ({len(runs)} runs, {len(trained)} trained now, "
                f"{time.perf_counter() - start:.0f} s)", err=True)  # fmt: skip

@@ -93,6 +93,17 @@ def report_markdown(spec, stats: dict, runs: list[dict], plots: list[str], secon
         coef = [{"term": t, "coefficient": _fmt(fit[t]), "95% CI": f"[{fit[t + '_ci'][0]:.4f}, "
                  f"{fit[t + '_ci'][1]:.4f}]"} for t in ("hardness", "diversity", "interaction", "intercept")]
         lines += [markdown_table(coef, list(coef[0])), ""]
+    if stats.get("geometry"):
+        from negmine.study.geometry import geometry_summary
+
+        table = geometry_summary(stats["geometry"], spec.quality.removeprefix("validation."))
+        lines += ["## Geometry of the trained models (experiment D)", "",
+                  "On the validation split's (claim, relevant abstract) pairs: alignment (mean squared distance "
+                  "of a claim to its abstract; lower is closer), uniformity (log mean Gaussian potential over all "
+                  "pairs of embeddings; near 0 is collapsed, lower is more spread), linear CKA with the reference "
+                  "model" + (f" and with {spec.geometry_against}'s model of the same seed" if spec.geometry_against
+                             else "") + "; mean ± sd over seeds.", "",
+                  markdown_table(table, list(table[0])), ""]  # fmt: skip
     for plot in plots:
         lines += [f"## {plot.removesuffix('.png').replace('_', ' ')}", "", f"![{plot}]({plot})", ""]
     return "\n".join(lines)

@@ -61,6 +61,8 @@ class StudySpec(BaseModel):
     bootstrap: int = Field(2000, ge=100)
     trained: bool = Field(False, description="Also measure each run with its trained model (geometry, CKA).")
     checkpoints: bool = Field(False, description="Re-measure with each kept checkpoint (training dynamics).")
+    geometry: bool = Field(False, description="Alignment, uniformity and CKA of every trained model (experiment D).")
+    geometry_against: str | None = Field(None, description="CKA with this strategy's model of the same seed too.")
 
     @model_validator(mode="after")
     def _names(self):
@@ -69,6 +71,8 @@ class StudySpec(BaseModel):
             raise ValueError(f"strategy names must be unique: {sorted(n for n in set(names) if names.count(n) > 1)}")
         if self.baseline is not None and self.baseline not in names:
             raise ValueError(f"baseline '{self.baseline}' is not a strategy ({', '.join(names)})")
+        if self.geometry_against is not None and self.geometry_against not in names:
+            raise ValueError(f"geometry_against: '{self.geometry_against}' is not a strategy ({', '.join(names)})")
         for pair in self.comparisons:
             for name in pair:
                 if name not in names:

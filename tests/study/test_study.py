@@ -25,7 +25,7 @@ def study_files(tmp_path, tiny_model_path, tiny_recipe, **changes):
 
 
 def test_tiny_study_end_to_end_and_resumed(tmp_path, tiny_model_path, tiny_recipe):
-    path = study_files(tmp_path, tiny_model_path, tiny_recipe)
+    path = study_files(tmp_path, tiny_model_path, tiny_recipe, geometry=True, geometry_against="window")
     out = tmp_path / "study"
     result = CliRunner().invoke(cli, ["study", str(path), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -43,6 +43,13 @@ def test_tiny_study_end_to_end_and_resumed(tmp_path, tiny_model_path, tiny_recip
     # the strategies' runs differ where they should: random sampling is easier than the top of the window
     margins = {r["set"]: r["hardness.margin.mean"] for r in document["records"] if r["source"] == "all"}
     assert margins["random-seed1"] > margins["window-seed1"]
+    # experiment D's geometry: one row a run and one for the untrained reference; a model's CKA with itself is 1
+    geometry = {g["run"]: g for g in stats["geometry"]}
+    assert len(geometry) == 5 and geometry[str(tiny_model_path)]["geometry.cka_reference"] == 1.0
+    assert abs(geometry["window-seed2"]["geometry.cka_window"] - 1.0) < 1e-9
+    assert geometry["random-seed2"]["geometry.cka_window"] < 1.0 - 1e-9  # tiny models barely move: 1 - 1e-7
+    assert all(g["geometry.uniformity"] < 0 and g["geometry.alignment"] >= 0 for g in geometry.values())
+    assert "## Geometry of the trained models (experiment D)" in text
 
     again = CliRunner().invoke(cli, ["study", str(path), "--out", str(out)])
     assert again.exit_code == 0, again.output
@@ -63,6 +70,7 @@ def test_bad_study_files_are_one_line(tmp_path, tiny_model_path, tiny_recipe):
          "strategy 'b': "),
         ({"epochs": 3}, "epochs"),
         ({"comparisons": [["random", "nope"]]}, "comparisons: 'nope' is not a strategy"),
+        ({"geometry_against": "nope"}, "geometry_against: 'nope' is not a strategy"),
     ]  # fmt: skip
     for changes, message in cases:
         path = study_files(tmp_path, tiny_model_path, tiny_recipe, **changes)
