@@ -70,6 +70,9 @@ def synthetic_config(spec: str, augmenters: tuple[str, ...], swap_terms: int, sw
 @click.option("--min-score", type=float, default=None)
 @click.option("--sampling-strategy", type=click.Choice(["top", "random", "semi-hard", "simans"]), default="top",
               show_default=True)  # fmt: skip
+@click.option("--reuse-bias", type=float, default=0.0, show_default=True,
+              help="With --sampling-strategy random: log-weight of a document an earlier anchor took (> 0 fewer "
+                   "distinct negatives, < 0 more, same band).")
 @click.option("--num-negatives", type=int, default=3, show_default=True)
 @click.option("--output-format", type=click.Choice(["triplet", "n-tuple", "labeled-pair", "labeled-list"]),
               default="triplet", show_default=True)  # fmt: skip
@@ -91,9 +94,9 @@ def synthetic_config(spec: str, augmenters: tuple[str, ...], swap_terms: int, sw
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out folder.")
 def build_pairs_command(dataset, out, split, data_dir, validation_fraction, seed, model, max_seq_length, batch_size,
                         cache_dir, task, searchers, index_factory, nprobe, ef_search, use_gpu, range_min, range_max,
-                        absolute_margin, relative_margin, max_score, min_score, sampling_strategy, num_negatives,
-                        output_format, weighting, rationale_passages, topic_negatives, corpus_pairs, min_words,
-                        no_noise_filter, synthetic_spec, augmenters, swap_terms, swap_donor, relabel,
+                        absolute_margin, relative_margin, max_score, min_score, sampling_strategy, reuse_bias,
+                        num_negatives, output_format, weighting, rationale_passages, topic_negatives, corpus_pairs,
+                        min_words, no_noise_filter, synthetic_spec, augmenters, swap_terms, swap_donor, relabel,
                         overwrite) -> None:  # fmt: skip
     """Build training pairs for DATASET (a name under the data root, e.g. scifact, or a BEIR folder)."""
     from negmine.mining.static import MiningParams
@@ -105,7 +108,7 @@ def build_pairs_command(dataset, out, split, data_dir, validation_fraction, seed
     mining = _validated(MiningParams, dict(
         range_min=range_min, range_max=range_max, absolute_margin=absolute_margin,
         relative_margin=relative_margin, max_score=max_score, min_score=min_score,
-        sampling_strategy=sampling_strategy, num_negatives=num_negatives, seed=seed,
+        sampling_strategy=sampling_strategy, reuse_bias=reuse_bias, num_negatives=num_negatives, seed=seed,
     ))  # fmt: skip
     config = _validated(PairsConfig, dict(
         dataset=dataset, split=split, data_dir=data_dir, validation_fraction=validation_fraction, seed=seed,

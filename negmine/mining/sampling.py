@@ -32,6 +32,7 @@ def sample_negatives(
     semi_hard_margin: float = 0.1,
     simans_a: float = 50.0,
     simans_b: float = -0.05,
+    prior: np.ndarray | None = None,
 ) -> np.ndarray:
     """Positions of the chosen negatives in a pool, ordered by score (best first).
 
@@ -44,6 +45,7 @@ def sample_negatives(
         positive_score: the query's lowest positive score (``semi-hard`` and ``simans``; NaN falls back to ``top``).
         semi_hard_margin: width of the semi-hard band under the positive.
         simans_a, simans_b: SimANS's sharpness and offset, on the cosine scale.
+        prior: relative weights of the pool's candidates for ``random`` (e.g. :func:`reuse_weights`); None is uniform.
 
     Returns:
         Sorted positions into ``scores``.
@@ -58,7 +60,8 @@ def sample_negatives(
     if strategy == "top" or n == 0 or (strategy in ("semi-hard", "simans") and np.isnan(positive_score)):
         return np.arange(min(num, n))
     if strategy == "random":
-        return np.sort(rng.choice(n, size=min(num, n), replace=False))
+        p = None if prior is None else prior / prior.sum()
+        return np.sort(rng.choice(n, size=min(num, n), replace=False, p=p))
     if strategy == "semi-hard":
         band = np.flatnonzero((scores < positive_score) & (scores >= positive_score - semi_hard_margin))
         return np.sort(rng.choice(band, size=min(num, len(band)), replace=False))
@@ -66,3 +69,27 @@ def sample_negatives(
     usable = np.flatnonzero(weights > 0)
     weights = weights[usable] / weights[usable].sum()
     return np.sort(rng.choice(usable, size=min(num, len(usable)), replace=False, p=weights))
+
+
+def reuse_weights(taken: np.ndarray, bias: float) -> np.ndarray:
+    """Sampling weights that move diversity and leave hardness alone: ``(1 + t) ** bias`` for a candidate that
+    earlier anchors took ``t`` times (preferential attachment when ``bias > 0``). Drawn from the same rank band, the
+    negatives keep the band's hardness while ``bias > 0`` concentrates them on fewer documents (more duplicates,
+    lower Vendi score) and ``bias < 0`` spreads them (experiment C of the negative-analysis framework: one property
+    held fixed while the other moves).
+
+    Args:
+        taken: how many earlier anchors took each candidate of the pool.
+        bias: the exponent; 0 is uniform.
+
+    Returns:
+        One positive weight a candidate.
+
+    Example:
+        >>> reuse_weights(np.array([0, 3, 1]), 2.0).tolist()
+        [1.0, 16.0, 4.0]
+
+    Reference:
+        Barabási & Albert, "Emergence of Scaling in Random Networks", Science 1999 (preferential attachment).
+    """
+    return (1.0 + np.asarray(taken, dtype=np.float64)) ** bias

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tqdm.auto import tqdm
 
 from negmine.mining.filters import false_negative_filter
-from negmine.mining.sampling import sample_negatives
+from negmine.mining.sampling import reuse_weights, sample_negatives
 from negmine.search.results import SearchResults
 
 
@@ -50,10 +50,14 @@ class MiningParams(BaseModel):
     semi_hard_margin: float = Field(0.1, gt=0, description="Width of the semi-hard band below the positive.")
     simans_a: float = Field(50.0, gt=0, description="SimANS sharpness on the cosine scale.")
     simans_b: float = Field(-0.05, description="SimANS offset: the preferred s - p.")
+    reuse_bias: float = Field(0.0, description="random sampling: log-weight of a document an earlier anchor took "
+                              "(> 0 fewer distinct negatives, < 0 more; the band, so the hardness, stays).")
     seed: int = 42
 
     @model_validator(mode="after")
     def _window(self) -> MiningParams:
+        if self.reuse_bias and self.sampling_strategy != "random":
+            raise ValueError("reuse_bias needs sampling_strategy: random")
         if self.range_min >= self.range_max:
             raise ValueError(f"range_min ({self.range_min}) must be smaller than range_max ({self.range_max})")
         if self.num_negatives > self.range_max - self.range_min:
@@ -222,8 +226,10 @@ def mine_negatives(
     out_scores = np.full((n_queries, k), np.nan, dtype=np.float32)
     out_sources = np.full((n_queries, k), "", dtype=object)
     short = 0
+    taken = np.zeros(len(doc_embeddings), dtype=np.int64)  # how many anchors took each document (reuse_bias)
     for q in tqdm(range(n_queries), desc="Sampling negatives", disable=not show_progress_bar):
         pool = np.flatnonzero(window[q])
+        prior = reuse_weights(taken[indices[q, pool]], params.reuse_bias) if params.reuse_bias else None
         rng = None if params.sampling_strategy == "top" else np.random.default_rng([params.seed, q])
         chosen = pool[
             sample_negatives(
@@ -235,8 +241,10 @@ def mine_negatives(
                 semi_hard_margin=params.semi_hard_margin,
                 simans_a=params.simans_a,
                 simans_b=params.simans_b,
+                prior=prior,
             )
         ]
+        taken[indices[q, chosen]] += 1
         out_idx[q, : len(chosen)] = indices[q, chosen]
         out_scores[q, : len(chosen)] = scores[q, chosen]
         out_sources[q, : len(chosen)] = sources[q, chosen]

@@ -48,9 +48,13 @@ def report_markdown(spec, stats: dict, runs: list[dict], plots: list[str], secon
              f"finished, {len(trained)} trained by this call; budget for every strategy: "
              f"`{json.dumps(spec.budget)}`; quality: {key} on the validation split. Wall time of this call: "
              f"{seconds:.0f} s.", "",
-             "## Strategies", ""]  # fmt: skip
+             "## Strategies", "",
+             "Quality over seeds; the hardness and diversity columns are the reference encoder's measure of each "
+             "strategy's starting negatives (mean over its runs): the achieved values an ablation holds fixed or "
+             "moves.", ""]  # fmt: skip
     summary = [{"strategy": s["strategy"], "seeds": s["seeds"], f"{key} mean": _fmt(s["mean"]),
-                "sd": _fmt(s["sd"]), "wall s (mean)": _fmt(s["wall_s_mean"], 0)}
+                "sd": _fmt(s["sd"]), f"{spec.hardness}": _fmt(s.get("hardness"), 3),
+                f"{spec.diversity}": _fmt(s.get("diversity"), 1), "wall s (mean)": _fmt(s["wall_s_mean"], 0)}
                for s in stats["summary"]]  # fmt: skip
     lines += [markdown_table(summary, list(summary[0])), ""]
     if stats["paired"]:

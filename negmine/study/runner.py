@@ -81,6 +81,12 @@ def study_statistics(spec: StudySpec, runs: list[dict], records: list[dict]) -> 
     quality = {r["run"]: r[key] for r in runs}
     points = [r for r in records if r["source"] == "all" and r["encoder"] == "reference" and r["set"] in quality
               and not (str(r.get("negatives_at", "")).startswith("refresh-") and r["negatives_at"] != "refresh-00")]
+    strategy_of = {r["run"]: r["strategy"] for r in runs}
+    for entry in summary:  # the achieved hardness and diversity next to quality: an ablation's controls
+        mine = [p for p in points if strategy_of[p["set"]] == entry["strategy"]]
+        for name, metric in (("hardness", spec.hardness), ("diversity", spec.diversity)):
+            values = [float(p[metric]) for p in mine if p.get(metric) is not None]
+            entry[name] = float(np.mean(values)) if values else None
     y = [quality[r["set"]] for r in points]
     correlations = []
     for metric in spec.metrics:

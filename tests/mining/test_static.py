@@ -154,3 +154,23 @@ def test_union_is_ranked_by_dense_score_so_range_min_skips_the_same_head(embedde
         assert union.scores[q, 0] <= only_dense.scores[q, 0] + 1e-6 or np.isnan(only_dense.scores[q, 0])
     assert union.report["proposed"] == {"dense": 40 * 31, "lexical": 40 * 31}
     assert union.report["candidates"] < 40 * 62  # duplicates merged
+
+
+def test_reuse_bias_moves_diversity_not_hardness(embedded):
+    """Experiment C's control: the same band sampled with a reuse bias gives fewer (bias > 0) or more (bias < 0)
+    distinct negatives, while their mean score stays close to the unbiased draw's; no negative is a positive."""
+    docs, queries = embedded
+    found = FaissSearcher(docs, use_gpu=False).search(queries, 61)
+    mined = {
+        bias: mine_negatives(queries, docs, [[i] for i in range(40)], {"dense": found},
+                             MiningParams(range_min=0, range_max=60, relative_margin=None, num_negatives=2,
+                                          sampling_strategy="random", reuse_bias=bias, seed=3))
+        for bias in (-8.0, 0.0, 8.0)
+    }  # fmt: skip
+    distinct = {bias: len(np.unique(m.indices[m.indices >= 0])) for bias, m in mined.items()}
+    assert distinct[8.0] < distinct[0.0] <= distinct[-8.0] and distinct[8.0] < 0.7 * distinct[-8.0]
+    for m in mined.values():
+        assert not (m.indices == np.arange(40)[:, None]).any()
+        assert abs(np.nanmean(m.scores) - np.nanmean(mined[0.0].scores)) < 0.1
+    with pytest.raises(ValueError, match="reuse_bias needs sampling_strategy: random"):
+        MiningParams(reuse_bias=1.0)

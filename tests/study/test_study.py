@@ -43,6 +43,9 @@ def test_tiny_study_end_to_end_and_resumed(tmp_path, tiny_model_path, tiny_recip
     # the strategies' runs differ where they should: random sampling is easier than the top of the window
     margins = {r["set"]: r["hardness.margin.mean"] for r in document["records"] if r["source"] == "all"}
     assert margins["random-seed1"] > margins["window-seed1"]
+    # the strategies' table carries the achieved hardness (the mean of their runs' margins): an ablation's control
+    summary = {s["strategy"]: s for s in stats["summary"]}
+    assert abs(summary["random"]["hardness"] - (margins["random-seed1"] + margins["random-seed2"]) / 2) < 1e-9
     # experiment D's geometry: one row a run and one for the untrained reference; a model's CKA with itself is 1
     geometry = {g["run"]: g for g in stats["geometry"]}
     assert len(geometry) == 5 and geometry[str(tiny_model_path)]["geometry.cka_reference"] == 1.0
@@ -86,6 +89,8 @@ def test_the_shipped_study_is_valid():
 
     spec = load_study(Path(__file__).parents[2] / "studies" / "scifact.yaml")
     assert len(spec.strategies) >= 8 and spec.baseline == "static" and len(spec.seeds) >= 3
+    for name in ("scifact-ablation", "scifact-recheck"):
+        assert len(load_study(Path(__file__).parents[2] / "studies" / f"{name}.yaml").strategies) >= 4
     recheck = load_study(Path(__file__).parents[2] / "studies" / "scifact-recheck.yaml")
     assert len(recheck.seeds) >= 5 and ("dynamic-2ep", "static-2ep") in recheck.comparisons
 
