@@ -24,8 +24,8 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
+def _save(fig, path: Path, rect: tuple[float, float, float, float] | None = None) -> Path:
+    fig.tight_layout(rect=rect)  # rect: the share of the figure the panels may take (room for a figure legend)
     fig.savefig(path, dpi=110)
     _pyplot().close(fig)
     return path
@@ -125,7 +125,8 @@ def evolution(records: list[dict], dynamics: list[dict], path: Path) -> Path | N
                 values = [r.get("checkpoint.validation.ndcg@10", r.get("validation.ndcg@10")) for r in rows]
             else:
                 values = [r.get(key) for r in rows]
-            ax.plot(steps, [np.nan if v is None else v for v in values], marker="o", label=name)
+            ax.plot(steps, [np.nan if v is None else v for v in values], marker="o",
+                    label=f"{name} (its starting negatives, each checkpoint)")  # fmt: skip
             ax.set_title(label, fontsize=10)
             ax.set_xlabel("training step")
     moving: dict[str, list[dict]] = {}  # a dynamic run's negatives at each refresh, with the reference encoder
@@ -147,9 +148,10 @@ def evolution(records: list[dict], dynamics: list[dict], path: Path) -> Path | N
                      label=f"{name} (refresh score gap, training model)")  # fmt: skip
     for ax in axes:
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7)
+    handles, labels = axes[0].get_legend_handles_labels()  # below the panels: a legend inside hid the points
+    fig.legend(handles, labels, loc="lower center", ncol=min(3, max(1, len(labels))), fontsize=8, frameon=False)
     fig.suptitle("Negatives measured with each checkpoint of the model that trained on them", fontsize=11)
-    return _save(fig, path)
+    return _save(fig, path, rect=(0, 0.06 * ((len(labels) + 2) // 3), 1, 1))
 
 
 def hardness_diversity(records: list[dict], path: Path) -> Path | None:
