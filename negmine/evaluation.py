@@ -16,14 +16,36 @@ MAX_K = 100
 
 
 @functools.cache
+def _per_query_evaluator_class():
+    """``InformationRetrievalEvaluator`` that also keeps each query's nDCG@10 of its last call
+    (``last_per_query``: query id -> value, computed with the evaluator's own ``compute_dcg_at_k``), for paired
+    statistics over queries."""
+    from sentence_transformers.evaluation import InformationRetrievalEvaluator
+
+    class PerQueryInformationRetrievalEvaluator(InformationRetrievalEvaluator):
+        last_per_query: dict[str, float] | None = None
+
+        def compute_metrics(self, queries_result_list):
+            per_query = {}
+            for query_id, hits in zip(self.queries_ids, queries_result_list, strict=True):
+                relevant = self.relevant_docs[query_id]
+                top = sorted(hits, key=lambda x: (-x["score"], x["corpus_id"]))[:10]  # the parent's order
+                found = [1 if hit["corpus_id"] in relevant else 0 for hit in top]
+                per_query[query_id] = self.compute_dcg_at_k(found, 10) / self.compute_dcg_at_k([1] * len(relevant), 10)
+            self.last_per_query = per_query
+            return super().compute_metrics(queries_result_list)
+
+    return PerQueryInformationRetrievalEvaluator
+
+
+@functools.cache
 def _memory_evaluator_class():
     """``InformationRetrievalEvaluator`` whose corpus goes through an :class:`negmine.encode.EmbeddingMemory`."""
     import torch
-    from sentence_transformers.evaluation import InformationRetrievalEvaluator
 
     from negmine.encode import Encoder
 
-    class MemoryInformationRetrievalEvaluator(InformationRetrievalEvaluator):
+    class MemoryInformationRetrievalEvaluator(_per_query_evaluator_class()):
         memory = None
 
         def embed_inputs(self, model, sentences, encode_fn_name=None, prompt_name=None, prompt=None, **kwargs):
@@ -56,14 +78,13 @@ def make_evaluator(data: RetrievalData, name: str = "", batch_size: int = 64, sh
         >>> evaluator = make_evaluator(load_retrieval("scifact", "validation"), name="validation")  # doctest: +SKIP
         >>> trainer = SentenceTransformerTrainer(..., evaluator=evaluator)  # doctest: +SKIP
     """
-    from sentence_transformers.evaluation import InformationRetrievalEvaluator
     from sentence_transformers.util import cos_sim
 
     relevant = data.relevant_docs()
     if not relevant:
         raise NegmineError(f"split '{data.split}' of '{data.name}' has no relevance judgements to evaluate against")
     ids = list(data.corpus)
-    evaluator_class = InformationRetrievalEvaluator if memory is None else _memory_evaluator_class()
+    evaluator_class = _per_query_evaluator_class() if memory is None else _memory_evaluator_class()
     evaluator = evaluator_class(
         queries={qid: text for qid, text in data.queries.items() if qid in relevant},
         corpus=dict(zip(ids, data.document_texts(ids), strict=True)),
@@ -110,7 +131,8 @@ def evaluate_rankings(data: RetrievalData, rankings: dict[str, list[tuple[str, f
     return _pick(evaluator.compute_metrics(results), len(evaluator.queries_ids))
 
 
-def evaluate_model(model, data: RetrievalData, encoder=None, batch_size: int = 64) -> dict[str, float]:
+def evaluate_model(model, data: RetrievalData, encoder=None, batch_size: int = 64,
+                   per_query: dict | None = None) -> dict[str, float]:  # fmt: skip
     """Metrics of a dense model; the corpus goes through ``encoder`` (and its cache) when one is given.
 
     Args:
@@ -118,6 +140,7 @@ def evaluate_model(model, data: RetrievalData, encoder=None, batch_size: int = 6
         data: the split.
         encoder: an :class:`negmine.encode.Encoder` around the same model, to reuse cached corpus embeddings.
         batch_size: query encoding batch size.
+        per_query: a dict that receives each query's nDCG@10 (query id -> value), for paired tests over queries.
 
     Returns:
         ``{ndcg@10, mrr@10, recall@10, recall@100, map@100, n_queries}``.
@@ -133,6 +156,8 @@ def evaluate_model(model, data: RetrievalData, encoder=None, batch_size: int = 6
         vectors = encoder.encode(evaluator.corpus, role="document")
         corpus_embeddings = torch.from_numpy(vectors).to(model.device)
     scores = evaluator.compute_all_metrics(model, corpus_embeddings=corpus_embeddings)
+    if per_query is not None:
+        per_query.update(evaluator.last_per_query or {})
     return _pick(scores["cosine"], len(evaluator.queries_ids))
 
 

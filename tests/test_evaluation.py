@@ -40,6 +40,17 @@ def test_metrics_match_hand_computation():
     assert list(metrics) == [*METRIC_KEYS, "n_queries"]
 
 
+def test_per_query_ndcg_is_hand_computed_and_averages_to_the_metric():
+    """Each query's nDCG@10 (kept for paired tests over queries) by hand, and their mean is the reported one."""
+    data, rankings = three_query_example()
+    evaluator = make_evaluator(data)
+    results = [[{"corpus_id": d, "score": s} for d, s in rankings[q]] for q in evaluator.queries_ids]
+    mean = evaluator.compute_metrics(results)["ndcg@k"][10]
+    ndcg_q3 = (1 / math.log2(3)) / (1 + 1 / math.log2(3))
+    assert evaluator.last_per_query == pytest.approx({"q1": 1.0, "q2": 0.5, "q3": ndcg_q3})
+    assert sum(evaluator.last_per_query.values()) / 3 == pytest.approx(mean)
+
+
 def test_queries_without_relevant_docs_are_skipped_and_empty_splits_refused():
     data, rankings = three_query_example()
     data.queries["q4"] = "no judgements"

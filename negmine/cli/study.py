@@ -25,7 +25,7 @@ def study_command(study_file, out, no_train, data_dir, cache_dir) -> None:
     from negmine.analysis.targets import find_targets
     from negmine.errors import NegmineError
     from negmine.study.report import write_report
-    from negmine.study.runner import collect_runs, study_statistics, train_missing
+    from negmine.study.runner import collect_runs, per_query_scores, study_statistics, train_missing
     from negmine.study.spec import load_study
 
     start = time.perf_counter()
@@ -46,7 +46,8 @@ def study_command(study_file, out, no_train, data_dir, cache_dir) -> None:
         config = AnalyzeConfig(reference=spec.reference, use_checkpoints=spec.checkpoints, trained=spec.trained,
                                umap=False, data_dir=data_dir, cache_dir=cache_dir)  # fmt: skip
         analysis = analyze(targets, config)
-    stats = study_statistics(spec, runs, analysis.records if analysis else [])
+    per_query = per_query_scores(spec, out, runs, data_dir=data_dir)
+    stats = study_statistics(spec, runs, analysis.records if analysis else [], per_query)
     if spec.geometry:
         from negmine.study.geometry import study_geometry
 

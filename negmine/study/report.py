@@ -40,6 +40,15 @@ def _fmt(value, digits: int = 4):
     return "" if value is None else (f"{value:.{digits}f}" if isinstance(value, float) else str(value))
 
 
+def _over_queries(entry: dict | None) -> str:
+    """The paired test over queries as one cell: mean difference, bootstrap interval, randomization p."""
+    if not entry or entry.get("mean_diff") is None:
+        return ""
+    interval = "" if entry["ci"] is None else " [{:+.4f}, {:+.4f}]".format(*entry["ci"])
+    p = "" if entry["p_randomization"] is None else f", p {entry['p_randomization']:.3f}"
+    return f"{entry['mean_diff']:+.4f}{interval}{p} ({entry['queries']} q)"
+
+
 def report_markdown(spec, stats: dict, runs: list[dict], plots: list[str], seconds: float, trained: list[str]) -> str:
     """The study's Markdown report."""
     key = spec.quality
@@ -62,19 +71,23 @@ def report_markdown(spec, stats: dict, runs: list[dict], plots: list[str], secon
         lines += [f"## {title}, seed by seed", "",
                   "A difference is called better or worse only when every seed agrees and the paired t-test gives "
                   "p < 0.05; otherwise it is inside the noise. The interval is the paired t's 95% interval of the "
-                  "mean difference.", ""]  # fmt: skip
+                  "mean difference over seeds. The queries column averages each query over the shared seeds and "
+                  "tests over queries (bootstrap interval, paired randomization p): query-sampling noise, where "
+                  "the seed test measures seed noise.", ""]  # fmt: skip
         paired = [{"strategy": p["strategy"], "against": p["baseline"],
                    "diffs": " ".join(f"{d:+.4f}" for d in p["diffs"]),
                    "mean": _fmt(p["mean_diff"]), "sd": _fmt(p["sd_diff"]),
                    "95% CI": "" if p.get("ci95_diff") is None else "[{:+.4f}, {:+.4f}]".format(*p["ci95_diff"]),
                    "wins": p["wins"],
+                   "queries: mean diff [95% CI], p": _over_queries(p.get("over_queries")),
                    "p (paired t)": _fmt(p["p_paired_t"], 3), "p (sign)": _fmt(p["p_sign"], 3),
                    "verdict": p["verdict"]} for p in stats["paired"]]  # fmt: skip
         lines += [markdown_table(paired, list(paired[0])), ""]
     lines += ["## Correlations of the negatives' metrics with quality", "",
               f"{stats['runs_analysed']} runs with negatives (the reference encoder's measure of the pairs each "
               "started from; runs without negatives have no point). Spearman and Kendall with their p-values, "
-              "Spearman's 95% percentile bootstrap interval over runs.", ""]  # fmt: skip
+              "Spearman's 95% percentile bootstrap interval (resampling runs, and queries when every run kept "
+              "its per-query scores: see the `resampled` key in study.json).", ""]  # fmt: skip
     table = [{"metric": c["metric"], "n": c["n"], "Spearman": _fmt(c["spearman"], 3), "p": _fmt(c["spearman_p"], 3),
               "95% CI": "" if c["ci_low"] is None else f"[{c['ci_low']:.2f}, {c['ci_high']:.2f}]",
               "Kendall": _fmt(c["kendall"], 3), "p (Kendall)": _fmt(c["kendall_p"], 3)}

@@ -13,7 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from negmine.study.spec import StudySpec
-from negmine.study.statistics import correlation, interaction_fit, paired_comparison, partial_spearman
+from negmine.study.statistics import (
+    correlation,
+    interaction_fit,
+    paired_comparison,
+    paired_queries,
+    partial_spearman,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +65,43 @@ def collect_runs(spec: StudySpec, out: Path) -> list[dict]:
     return rows
 
 
-def study_statistics(spec: StudySpec, runs: list[dict], records: list[dict]) -> dict:
-    """Strategy means and spreads, paired comparisons with the baseline, correlations of each negative metric with
-    quality across runs, partial correlations of hardness and diversity, and the interaction fit (H3)."""
+def per_query_scores(spec: StudySpec, out: Path, runs: list[dict], backfill: bool = True,
+                     data_dir: str | None = None) -> dict[str, dict[str, float]]:  # fmt: skip
+    """Each finished run's per-query validation nDCG@10 (run name -> {query id -> value}), read from its
+    ``metrics.json``; a run trained before negmine kept them is evaluated once more with its model and the values
+    are added to its ``metrics.json`` (``backfill``; one corpus encoding a run)."""
+    from negmine.analysis.analyze import validation_pairs
+    from negmine.evaluation import evaluate_model
+    from negmine.models import load_model
+    from negmine.outputs import write_json
+    from negmine.training.recipe import read_yaml
+
+    if spec.quality != "validation.ndcg@10":
+        return {}
+    scores = {}
+    for run in runs:
+        folder = out / "runs" / run["run"]
+        metrics = json.loads((folder / "metrics.json").read_text())
+        kept = (metrics.get("per_query_ndcg@10") or {}).get("validation")
+        if kept is None and backfill and (folder / "model").is_dir():
+            recipe = read_yaml((folder / "recipe.yaml").read_text())  # as the run wrote it
+            logger.info("per-query scores of %s (trained before they were kept)", run["run"])
+            kept = {}
+            validation = validation_pairs(recipe, data_dir)[0]
+            evaluate_model(load_model(str(folder / "model")), validation, per_query=kept)
+            metrics.setdefault("per_query_ndcg@10", {})["validation"] = kept
+            write_json(folder / "metrics.json", metrics, overwrite=True)
+        if kept:
+            scores[run["run"]] = kept
+    return scores
+
+
+def study_statistics(spec: StudySpec, runs: list[dict], records: list[dict],
+                     per_query: dict[str, dict[str, float]] | None = None) -> dict:  # fmt: skip
+    """Strategy means and spreads, paired comparisons with the baseline (over seeds and, with ``per_query``, over
+    queries), correlations of each negative metric with quality across runs (bootstrap over runs, and queries
+    when every point has per-query scores), partial correlations of hardness and diversity, and the interaction
+    fit (H3)."""
     key = spec.quality.removeprefix("validation.")
     summary = []
     for strategy in spec.strategies:
@@ -77,6 +117,13 @@ def study_statistics(spec: StudySpec, runs: list[dict], records: list[dict]) -> 
                for s in spec.strategies}
     paired = [{"strategy": mine, "baseline": base, **paired_comparison(by_seed[mine], by_seed[base])}
               for mine, base in pairs if set(by_seed[mine]) & set(by_seed[base])]  # fmt: skip
+    per_query = per_query or {}
+    for entry in paired:
+        queries = {name: {r["seed"]: per_query[r["run"]] for r in runs
+                          if r["strategy"] == name and r["run"] in per_query}
+                   for name in (entry["strategy"], entry["baseline"])}  # fmt: skip
+        entry["over_queries"] = paired_queries(queries[entry["strategy"]], queries[entry["baseline"]],
+                                               n_resamples=spec.bootstrap)  # fmt: skip
     # one point per analysed run: its negatives (reference encoder, all sources, the pairs it started from)
     quality = {r["run"]: r[key] for r in runs}
     points = [r for r in records if r["source"] == "all" and r["encoder"] == "reference" and r["set"] in quality
@@ -88,10 +135,14 @@ def study_statistics(spec: StudySpec, runs: list[dict], records: list[dict]) -> 
             values = [float(p[metric]) for p in mine if p.get(metric) is not None]
             entry[name] = float(np.mean(values)) if values else None
     y = [quality[r["set"]] for r in points]
+    matrix = None  # runs x queries, when every point has per-query scores on the same queries
+    if points and all(r["set"] in per_query for r in points):
+        shared = sorted(set.intersection(*(set(per_query[r["set"]]) for r in points)))
+        matrix = [[per_query[r["set"]][q] for q in shared] for r in points] if len(shared) > 1 else None
     correlations = []
     for metric in spec.metrics:
         x = [np.nan if r.get(metric) is None else float(r[metric]) for r in points]
-        correlations.append({"metric": metric, **correlation(x, y, n_boot=spec.bootstrap)})
+        correlations.append({"metric": metric, **correlation(x, y, n_boot=spec.bootstrap, per_query=matrix)})
     correlations.sort(key=lambda c: -abs(c["spearman"]) if c["spearman"] is not None else 0)
     h = [float(r.get(spec.hardness, np.nan)) for r in points]
     d = [float(r.get(spec.diversity, np.nan)) for r in points]

@@ -219,15 +219,17 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
     trainer.train(resume_from_checkpoint=checkpoint)
     train_seconds = time.perf_counter() - start
 
-    metrics = {}
+    metrics, per_query = {}, {}
     # The corpus is encoded once for all splits (not at all when the last evaluation saw these weights).
     encoder = Encoder(model, show_progress_bar=show_progress_bar, memory=memory)
     for split in recipe.evaluation.splits:
-        metrics[split] = evaluate_model(model, load_split(recipe, split), encoder=encoder)
+        per_query[split] = {}
+        metrics[split] = evaluate_model(model, load_split(recipe, split), encoder=encoder, per_query=per_query[split])
     model.save(str(output / "model"))
     card = output / "model" / "README.md"
     card.write_text(card.read_text() + "\n" + _card_section(recipe, pairs_summary, metrics))
-    summary = {"splits": metrics, "train_seconds": round(train_seconds, 1), "resumed_from": checkpoint}
+    summary = {"splits": metrics, "train_seconds": round(train_seconds, 1), "resumed_from": checkpoint,
+               "per_query_ndcg@10": per_query}  # fmt: skip
     if refresh is not None:  # the first mining happens before training; the refreshes inside it
         during = sum(entry["seconds"] for entry in refresh.history[1:])
         summary.update(initial_mining_seconds=refresh.history[0]["seconds"], refresh_seconds=round(during, 1),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -54,8 +55,19 @@ def test_tiny_study_end_to_end_and_resumed(tmp_path, tiny_model_path, tiny_recip
     assert all(g["geometry.uniformity"] < 0 and g["geometry.alignment"] >= 0 for g in geometry.values())
     assert "## Geometry of the trained models (experiment D)" in text
 
+    # per-query scores: kept by training, paired over queries, and resampled in the correlations' bootstrap
+    over = stats["paired"][0]["over_queries"]
+    assert over["seeds"] == 2 and over["queries"] >= 2
+    assert all(c["resampled"] == "runs and queries" for c in stats["correlations"] if c["spearman"] is not None)
+    # a run trained before they were kept gets them back from its model, the same values
+    metrics_file = out / "runs" / "window-seed1" / "metrics.json"
+    kept = json.loads(metrics_file.read_text())
+    metrics_file.write_text(json.dumps({k: v for k, v in kept.items() if k != "per_query_ndcg@10"}))
+
     again = CliRunner().invoke(cli, ["study", str(path), "--out", str(out)])
     assert again.exit_code == 0, again.output
+    restored = json.loads(metrics_file.read_text())["per_query_ndcg@10"]["validation"]
+    assert restored == pytest.approx(kept["per_query_ndcg@10"]["validation"], abs=1e-6)
     second = json.loads((out / "report" / "study.json").read_text())
     assert second["trained_now"] == [] and second["runs"] == document["runs"]
     assert second["statistics"]["correlations"] == stats["correlations"]
