@@ -53,6 +53,8 @@ def study_geometry(spec, out: Path, runs: list[dict], data_dir: str | None = Non
     texts: dict[str, tuple[list[str], list[str]]] = {}
     vectors: dict[str, np.ndarray] = {}
     rows = []
+    mine: dict[str, np.ndarray] = {}  # run -> its embeddings
+    first: dict[str, str] = {}  # the first data section seen: the reference row's texts
 
     def embed(name: str, model_path: str, recipe: dict) -> tuple[np.ndarray, int]:
         """A model's embeddings of the claims then the abstracts, and the number of claims."""
@@ -60,13 +62,14 @@ def study_geometry(spec, out: Path, runs: list[dict], data_dir: str | None = Non
         if data_key not in texts:
             texts[data_key] = validation_pairs(recipe, data_dir)[1:]
         claims, docs = texts[data_key]
-        if name not in vectors:
+        if (name, data_key) not in vectors:
             max_len = (recipe.get("model") or {}).get("max_seq_length")
             encoder = Encoder(load_model(model_path, max_seq_length=max_len), cache_dir=cache_dir,
                               show_progress_bar=False)  # fmt: skip
             claim_vectors = encoder.encode(claims, role="query")
-            vectors[name] = np.concatenate([claim_vectors, encoder.encode(docs, role="document")])
-        return vectors[name], len(claims)
+            vectors[name, data_key] = np.concatenate([claim_vectors, encoder.encode(docs, role="document")])
+            first.setdefault("data_key", data_key)
+        return vectors[name, data_key], len(claims)
 
     for run in runs:
         folder = out / "runs" / run["run"]
@@ -74,6 +77,7 @@ def study_geometry(spec, out: Path, runs: list[dict], data_dir: str | None = Non
             continue
         recipe = read_yaml((folder / "recipe.yaml").read_text())
         both, n = embed(run["run"], str(folder / "model"), recipe)
+        mine[run["run"]] = both
         reference, _ = embed("reference", spec.reference, recipe)
         with threadpool_limits(1, user_api="blas"):
             row = {"strategy": run["strategy"], "seed": run["seed"], "run": run["run"],
@@ -85,12 +89,13 @@ def study_geometry(spec, out: Path, runs: list[dict], data_dir: str | None = Non
         for row in rows:
             other = models.get((spec.geometry_against, row["seed"]))
             with threadpool_limits(1, user_api="blas"):
+                same_texts = other is not None and mine[other].shape == mine[row["run"]].shape
                 row[f"geometry.cka_{spec.geometry_against}"] = (
-                    linear_cka(vectors[other], vectors[row["run"]]) if other else None
+                    linear_cka(mine[other], mine[row["run"]]) if same_texts else None
                 )
-    if "reference" in vectors:
-        n = len(next(iter(texts.values()))[0])
-        ref = vectors["reference"]
+    if first:
+        n = len(texts[first["data_key"]][0])
+        ref = vectors["reference", first["data_key"]]
         with threadpool_limits(1, user_api="blas"):
             rows.insert(0, {"strategy": "reference (untrained)", "seed": None, "run": str(spec.reference),
                             "geometry.alignment": alignment(ref[:n], ref[n:]), "geometry.uniformity": uniformity(ref),
