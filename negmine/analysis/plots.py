@@ -118,17 +118,23 @@ def evolution(records: list[dict], dynamics: list[dict], path: Path) -> Path | N
                                                for r in records):  # fmt: skip
         return None
     fig, axes = plt.subplots(1, 4, figsize=(17, 4))
+    for ax, (_, label) in zip(axes, EVOLUTION, strict=True):
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel("training step")
+    if not series:  # no checkpoints measured: only the refresh history has points
+        axes[3].text(0.5, 0.5, "not measured:\nno checkpoints analysed", ha="center", va="center", fontsize=9,
+                     transform=axes[3].transAxes, color="0.4")  # fmt: skip
+        axes[3].set_xticks([])
+        axes[3].set_yticks([])
     for name, rows in series.items():
         steps = [r["step"] for r in rows]
-        for ax, (key, label) in zip(axes, EVOLUTION, strict=True):
+        for ax, (key, _) in zip(axes, EVOLUTION, strict=True):
             if key == "ndcg":
                 values = [r.get("checkpoint.validation.ndcg@10", r.get("validation.ndcg@10")) for r in rows]
             else:
                 values = [r.get(key) for r in rows]
             ax.plot(steps, [np.nan if v is None else v for v in values], marker="o",
                     label=f"{name} (its starting negatives, each checkpoint)")  # fmt: skip
-            ax.set_title(label, fontsize=10)
-            ax.set_xlabel("training step")
     moving: dict[str, list[dict]] = {}  # a dynamic run's negatives at each refresh, with the reference encoder
     for r in records:
         if r.get("source") == "all" and r["encoder"] == "reference" and str(r.get("negatives_at", "")).startswith(
