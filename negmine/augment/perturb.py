@@ -108,7 +108,7 @@ class Perturber:
 
 def _memoized(predict):
     """nlpaug's WordNet lookup ``predict(word, pos)`` remembered a word and part of speech: it is pure, and
-    ``AntonymAug`` asks it about every token of every text twice (119,000 calls on SciFact's positives, 40% of
-    the augmenter's time). A fresh list each call, as nlpaug's own returns."""
+    ``AntonymAug`` asks it about every token of every text, some twice (119,000 calls on SciFact's positives).
+    A fresh list each call, as nlpaug's own returns."""
     cached = functools.lru_cache(maxsize=1 << 16)(lambda *args, **kwargs: tuple(predict(*args, **kwargs)))
     return lambda *args, **kwargs: list(cached(*args, **kwargs))

@@ -71,8 +71,8 @@ def synthetic_config(spec: str, augmenters: tuple[str, ...], swap_terms: int, sw
 @click.option("--sampling-strategy", type=click.Choice(["top", "random", "semi-hard", "simans"]), default="top",
               show_default=True)  # fmt: skip
 @click.option("--reuse-bias", type=float, default=0.0, show_default=True,
-              help="With --sampling-strategy random: log-weight of a document an earlier anchor took (> 0 fewer "
-                   "distinct negatives, < 0 more, same band).")
+              help="With --sampling-strategy random: a document earlier anchors took t times weighs (1 + t)^bias "
+                   "(> 0 fewer distinct negatives, < 0 more, same band).")
 @click.option("--num-negatives", type=int, default=3, show_default=True)
 @click.option("--output-format", type=click.Choice(["triplet", "n-tuple", "labeled-pair", "labeled-list"]),
               default="triplet", show_default=True)  # fmt: skip

@@ -50,8 +50,8 @@ class MiningParams(BaseModel):
     semi_hard_margin: float = Field(0.1, gt=0, description="Width of the semi-hard band below the positive.")
     simans_a: float = Field(50.0, gt=0, description="SimANS sharpness on the cosine scale.")
     simans_b: float = Field(-0.05, description="SimANS offset: the preferred s - p.")
-    reuse_bias: float = Field(0.0, description="random sampling: log-weight of a document an earlier anchor took "
-                              "(> 0 fewer distinct negatives, < 0 more; the band, so the hardness, stays).")
+    reuse_bias: float = Field(0.0, description="random sampling: a document earlier anchors took t times weighs "
+                              "(1 + t)^bias (> 0 fewer distinct negatives, < 0 more; same band, so same hardness).")
     seed: int = 42
 
     @model_validator(mode="after")

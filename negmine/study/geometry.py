@@ -51,7 +51,7 @@ def study_geometry(spec, out: Path, runs: list[dict], data_dir: str | None = Non
 
     key = spec.quality.removeprefix("validation.")
     texts: dict[str, tuple[list[str], list[str]]] = {}
-    vectors: dict[str, np.ndarray] = {}
+    vectors: dict[tuple[str, str], np.ndarray] = {}  # (model, data section) -> claims then abstracts
     rows = []
     mine: dict[str, np.ndarray] = {}  # run -> its embeddings
     first: dict[str, str] = {}  # the first data section seen: the reference row's texts
