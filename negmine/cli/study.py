@@ -13,9 +13,12 @@ import click
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="The study folder: runs/ (one per strategy and seed, resumable) and report/.")
 @click.option("--no-train", is_flag=True, help="Report on the runs that finished; train nothing.")
+@click.option("--seeds", "only_seeds", default=None, metavar="1,2",
+              help="Train only these of the study's seeds now (e.g. one seed of every strategy first); the report "
+                   "still covers every finished run.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Data root for the analyses.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Embedding cache.")
-def study_command(study_file, out, no_train, data_dir, cache_dir) -> None:
+def study_command(study_file, out, no_train, only_seeds, data_dir, cache_dir) -> None:
     """Run the study in STUDY_FILE (e.g. studies/scifact.yaml): every (strategy, seed) that has not finished is
     trained, every run is analysed with negmine analyze's reference encoder, and OUT/report/ gets the correlation
     table, paired comparisons with the baseline, partial correlations, the hardness x diversity fit and the plots."""
@@ -31,7 +34,16 @@ def study_command(study_file, out, no_train, data_dir, cache_dir) -> None:
     start = time.perf_counter()
     spec = load_study(study_file)
     out = Path(out)
-    trained = [] if no_train else train_missing(spec, out)
+    seeds = spec.seeds
+    if only_seeds:
+        try:
+            seeds = [int(seed) for seed in only_seeds.split(",")]
+        except ValueError:
+            raise NegmineError(f"--seeds {only_seeds!r}: expected seeds separated by commas, e.g. 1,2") from None
+        unknown = sorted(set(seeds) - set(spec.seeds))
+        if unknown:
+            raise NegmineError(f"--seeds: {unknown} not among {study_file}'s seeds {spec.seeds}")
+    trained = [] if no_train else train_missing(spec, out, seeds=seeds)
     runs = collect_runs(spec, out)
     if not runs:
         raise NegmineError(f"{out}: no finished runs to report on")

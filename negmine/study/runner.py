@@ -29,13 +29,14 @@ def run_folder(out: Path, strategy: str, seed: int) -> Path:
     return out / "runs" / f"{strategy}-seed{seed}"
 
 
-def train_missing(spec: StudySpec, out: Path, show_progress_bar: bool = True) -> list[str]:
-    """Train the runs that have not finished; returns the names trained now."""
+def train_missing(spec: StudySpec, out: Path, show_progress_bar: bool = True,
+                  seeds: list[int] | None = None) -> list[str]:
+    """Train the runs that have not finished (of ``seeds`` only, when given); returns the names trained now."""
     from negmine.training.recipe import load_recipe
     from negmine.training.run import train
 
     trained = []
-    for seed in spec.seeds:
+    for seed in spec.seeds if seeds is None else seeds:
         for strategy in spec.strategies:
             folder = run_folder(out, strategy.name, seed)
             if (folder / "metrics.json").is_file():

@@ -94,6 +94,17 @@ def test_bad_study_files_are_one_line(tmp_path, tiny_model_path, tiny_recipe):
         assert not (tmp_path / "out").exists()
 
 
+def test_seeds_option_trains_one_seed_of_every_strategy_first(tmp_path, tiny_model_path, tiny_recipe):
+    path = study_files(tmp_path, tiny_model_path, tiny_recipe)
+    out = tmp_path / "study"
+    result = CliRunner().invoke(cli, ["study", str(path), "--out", str(out), "--seeds", "2"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (out / "runs").iterdir()) == ["random-seed2", "window-seed2"]
+    for bad, message in (("7", "[7] not among"), ("1;2", "expected seeds separated by commas")):
+        result = CliRunner().invoke(cli, ["study", str(path), "--out", str(out), "--seeds", bad])
+        assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
 def test_the_shipped_study_is_valid():
     from pathlib import Path
 
