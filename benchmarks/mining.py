@@ -25,6 +25,7 @@ import numpy as np
 from negmine.mining.static import MiningParams, mine_negatives
 from negmine.outputs import emit_benchmark
 from negmine.search.faiss import FaissSearcher
+from negmine.search.torch_exact import TorchSearcher
 from negmine.toydata import synthetic_retrieval
 
 
@@ -61,6 +62,34 @@ def overlap(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(shares))
 
 
+def knn_in_child(docs: np.ndarray, queries: np.ndarray, k: int) -> tuple[float, str]:
+    """Seconds of ``faiss.knn`` and the kernel, in a child process that leaves OpenBLAS to its own detection."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        np.save(f"{folder}/docs.npy", docs)
+        np.save(f"{folder}/queries.npy", queries)
+        code = (
+            "import json, sys, time, numpy as np\n"
+            "from negmine.search.faiss import import_faiss\n"
+            "from negmine.search.blas import openblas_kernel\n"
+            "faiss = import_faiss()\n"
+            f"d = np.load('{folder}/docs.npy'); q = np.load('{folder}/queries.npy')\n"
+            "t = time.perf_counter()\n"
+            f"faiss.knn(q, d, {k}, metric=faiss.METRIC_INNER_PRODUCT)\n"
+            "print(json.dumps([time.perf_counter() - t, openblas_kernel()]))\n"
+        )
+        env = {key: value for key, value in os.environ.items() if key != "OPENBLAS_CORETYPE"}
+        env["NEGMINE_OPENBLAS_AUTO"] = "0"
+        out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    seconds, kernel = json.loads(out.stdout.strip().splitlines()[-1])
+    return seconds, kernel
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=100_000)
@@ -74,6 +103,8 @@ def main() -> None:
     parser.add_argument("--nlist", type=int, default=None, help="IVF cells (default: sqrt(docs)).")
     parser.add_argument("--nprobe", type=int, default=6)
     parser.add_argument("--skip-st", action="store_true", help="Leave out sentence-transformers.")
+    parser.add_argument("--skip-blas-default", action="store_true",
+                        help="Leave out the exact search under OpenBLAS's own kernel (a child process).")
     parser.add_argument("--topic-vocab", type=int, default=20, help="Words per topic: smaller, tighter clusters.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None)
@@ -97,11 +128,24 @@ def main() -> None:
                           num_negatives=args.num_negatives, sampling_strategy="top")  # fmt: skip
     k = args.range_max + 1  # one positive per query
 
-    import faiss
+    from negmine.search.blas import blas_report
+    from negmine.search.faiss import import_faiss
 
+    faiss = import_faiss()  # negmine's choice of OpenBLAS kernel happens here
+    result["openblas_chosen"] = blas_report()
     start = time.perf_counter()
     faiss.knn(queries, docs, k, metric=faiss.METRIC_INNER_PRODUCT)
     result["faiss_search_s"] = time.perf_counter() - start
+    if not args.skip_blas_default:  # the same search under OpenBLAS's own choice of kernel, in a child process
+        result["faiss_search_default_kernel_s"], result["default_kernel"] = knn_in_child(docs, queries, k)
+        result["auto_kernel_speedup"] = result["faiss_search_default_kernel_s"] / result["faiss_search_s"]
+
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        found = TorchSearcher(docs, device="cpu").search(queries, k)
+        torch_exact = mine_negatives(queries, docs, data.positives, {"dense": found}, params)
+        result["negmine_torch_exact_s"] = time.perf_counter() - start
+    result["torch_peak_mb"] = memory.mb
 
     with PeakMemory() as memory:
         start = time.perf_counter()
@@ -109,6 +153,8 @@ def main() -> None:
         exact = mine_negatives(queries, docs, data.positives, {"dense": found}, params)
         result["negmine_exact_s"] = time.perf_counter() - start
     result["negmine_peak_mb"] = memory.mb
+    result["torch_vs_faiss_exact_overlap"] = overlap(torch_exact.indices, exact.indices)
+    result["torch_exact_vs_faiss_exact"] = result["negmine_torch_exact_s"] / result["negmine_exact_s"]
     result["exact_short_queries"] = exact.report["short_queries"]
 
     nlist = args.nlist or max(16, int(math.sqrt(args.docs)))
@@ -147,6 +193,7 @@ def main() -> None:
         result["st_overlap"] = overlap(exact.indices, st_indices)
         result["st_net_of_encoding_s"] = result["st_s"] - result["st_encode_s"]
         result["exact_vs_st_net"] = result["negmine_exact_s"] / result["st_net_of_encoding_s"]
+        result["torch_exact_vs_st_net"] = result["negmine_torch_exact_s"] / result["st_net_of_encoding_s"]
 
     result["exact_vs_faiss"] = result["negmine_exact_s"] / result["faiss_search_s"]
     result["exact_vs_ivf_speedup"] = result["negmine_exact_s"] / result["negmine_ivf_s"]

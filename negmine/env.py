@@ -45,11 +45,14 @@ def environment_report() -> dict:
         "torch_threads": torch.get_num_threads(),
     }
     try:
-        import faiss
+        from negmine.search.blas import blas_report
+        from negmine.search.faiss import import_faiss
 
+        faiss = import_faiss()
         report["faiss"] = {
             "version": faiss.__version__,
             "gpus": faiss.get_num_gpus() if hasattr(faiss, "get_num_gpus") else 0,
+            **blas_report(),
         }
     except ImportError:
         report["faiss"] = None

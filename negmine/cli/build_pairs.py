@@ -59,6 +59,8 @@ def synthetic_config(spec: str, augmenters: tuple[str, ...], swap_terms: int, sw
 @click.option("--task", type=click.Choice(["retrieval", "verification"]), default="retrieval", show_default=True)
 @click.option("--searchers", default="dense,lexical", show_default=True, help="Comma-separated: dense, lexical.")
 @click.option("--index-factory", default="Flat", show_default=True, help="FAISS factory string (Flat = exact).")
+@click.option("--searcher", type=click.Choice(["auto", "faiss", "torch"]), default="auto", show_default=True,
+              help="Dense search: FAISS, or torch's exact search (a GPU without faiss-gpu, or no FAISS at all).")
 @click.option("--nprobe", type=int, default=None)
 @click.option("--ef-search", type=int, default=None)
 @click.option("--gpu/--no-gpu", "use_gpu", default=None, help="FAISS on the GPU (default: when available).")
@@ -93,11 +95,11 @@ def synthetic_config(spec: str, augmenters: tuple[str, ...], swap_terms: int, sw
               help="A filled-in audit CSV (negmine audit): relevant rows become positives, never negatives.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out folder.")
 def build_pairs_command(dataset, out, split, data_dir, validation_fraction, seed, model, max_seq_length, batch_size,
-                        cache_dir, task, searchers, index_factory, nprobe, ef_search, use_gpu, range_min, range_max,
-                        absolute_margin, relative_margin, max_score, min_score, sampling_strategy, reuse_bias,
-                        num_negatives, output_format, weighting, rationale_passages, topic_negatives, corpus_pairs,
-                        min_words, no_noise_filter, synthetic_spec, augmenters, swap_terms, swap_donor, relabel,
-                        overwrite) -> None:  # fmt: skip
+                        cache_dir, task, searchers, index_factory, searcher, nprobe, ef_search, use_gpu, range_min,
+                        range_max, absolute_margin, relative_margin, max_score, min_score, sampling_strategy,
+                        reuse_bias, num_negatives, output_format, weighting, rationale_passages, topic_negatives,
+                        corpus_pairs, min_words, no_noise_filter, synthetic_spec, augmenters, swap_terms, swap_donor,
+                        relabel, overwrite) -> None:  # fmt: skip
     """Build training pairs for DATASET (a name under the data root, e.g. scifact, or a BEIR folder)."""
     from negmine.mining.static import MiningParams
     from negmine.outputs import check_writable
@@ -114,6 +116,7 @@ def build_pairs_command(dataset, out, split, data_dir, validation_fraction, seed
         dataset=dataset, split=split, data_dir=data_dir, validation_fraction=validation_fraction, seed=seed,
         model=model, max_seq_length=max_seq_length, batch_size=batch_size, cache_dir=cache_dir, task=task,
         searchers=[s.strip() for s in searchers.split(",") if s.strip()], index_factory=index_factory,
+        searcher=searcher,
         nprobe=nprobe, ef_search=ef_search, use_gpu=use_gpu, mining=mining, output_format=output_format,
         weighting=weighting, rationale_passages=rationale_passages, topic_negatives=topic_negatives,
         corpus_pairs=[s.strip() for s in corpus_pairs.split(",") if s.strip()], noise_filter=not no_noise_filter,

@@ -208,7 +208,7 @@ class HardNegativeRefresh(TrainerCallback):
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
 
     def _mine(self, model, epoch: float, step: int) -> dict:
-        from negmine.search.faiss import FaissSearcher
+        from negmine.search.dense import dense_searcher
 
         start = time.perf_counter()
         first = not self.history  # the pool, when asked for, is taken from this first mining
@@ -241,7 +241,7 @@ class HardNegativeRefresh(TrainerCallback):
             )
         else:
             k = min(len(docs), params.range_max + widest)
-            found = FaissSearcher(doc_vectors, use_gpu=False).search(query_vectors, k)
+            found = dense_searcher(doc_vectors).search(query_vectors, k)
             if first and self.candidate_pool:  # later refreshes encode and search only these documents
                 top = found.indices[:, : self.candidate_pool]
                 known = np.asarray([d for p in self.positives for d in p], dtype=np.int64)

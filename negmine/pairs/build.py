@@ -50,6 +50,7 @@ class PairsConfig(BaseModel):
     task: Literal["retrieval", "verification"] = "retrieval"
     searchers: list[Literal["dense", "lexical"]] = Field(default_factory=lambda: ["dense", "lexical"], min_length=1)
     index_factory: str = "Flat"
+    searcher: Literal["auto", "faiss", "torch"] = "auto"
     nprobe: int | None = None
     ef_search: int | None = None
     use_gpu: bool | None = None
@@ -99,13 +100,13 @@ def lexical_candidates(texts: list[str], queries: list[str], k: int) -> SearchRe
 def topic_candidates(anchors: list[Anchor], anchor_embeddings: np.ndarray, neighbours: int) -> SearchResults:
     """Documents cited by the ``neighbours`` nearest other claims (by claim embedding), padded with -1; corpus
     anchors (title, ict) neither get nor give topic candidates."""
-    from negmine.search.faiss import FaissSearcher
+    from negmine.search.dense import dense_searcher
 
     claims = np.array([i for i, a in enumerate(anchors) if a.pair_type in ("claim", "query")], dtype=np.int64)
     rows: list[list[int]] = [[] for _ in anchors]
     if len(claims) > 1:
         vectors = anchor_embeddings[claims]
-        _, nearest = FaissSearcher(vectors, use_gpu=False).search(vectors, neighbours + 1)
+        _, nearest = dense_searcher(vectors, use_gpu=False).search(vectors, neighbours + 1)
         for a, row in zip(claims.tolist(), claims[nearest].tolist(), strict=True):
             rows[a] = list(dict.fromkeys(doc for b in row if b != a for doc in anchors[b].known_docs))
     width = max((len(r) for r in rows), default=1) or 1
@@ -141,7 +142,8 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
     from negmine.models import load_model, resolve_model
     from negmine.outputs import check_writable
     from negmine.pairs.noise import noise_mask
-    from negmine.search.faiss import FaissSearcher
+    from negmine.search.blas import blas_report
+    from negmine.search.dense import dense_searcher
 
     out = check_writable(out, overwrite)
     if config.synthetic is not None:
@@ -183,9 +185,9 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
     k = params.range_max + max((len(d) for d in known), default=0)
     candidates: dict[str, SearchResults] = {}
     if "dense" in config.searchers:
-        searcher = FaissSearcher(doc_embeddings, config.index_factory, nprobe=config.nprobe,
-                                 ef_search=config.ef_search, use_gpu=config.use_gpu, seed=config.seed,
-                                 show_progress_bar=show_progress_bar)  # fmt: skip
+        searcher = dense_searcher(doc_embeddings, config.index_factory, config.searcher, use_gpu=config.use_gpu,
+                                  nprobe=config.nprobe, ef_search=config.ef_search, seed=config.seed,
+                                  show_progress_bar=show_progress_bar)  # fmt: skip
         candidates["dense"] = searcher.search(anchor_embeddings, k)
     if "lexical" in config.searchers:
         candidates["lexical"] = lexical_candidates(doc_texts, [a.text for a in anchors], k)
@@ -266,6 +268,7 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
             "max_seq_length": model.max_seq_length,
         },  # fmt: skip
         "packages": package_versions(),
+        "searcher": {"dense": searcher.name if "dense" in config.searchers else None, **blas_report()},
         "counts": {
             "split_queries": len(data.queries),
             **anchor_counts,

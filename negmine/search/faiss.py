@@ -25,7 +25,14 @@ GPU_MAX_K = 2048  # FAISS GPU indexes return at most this many neighbours
 
 
 def import_faiss():
-    """``faiss``, or an ImportError naming the extra to install."""
+    """``faiss``, or an ImportError naming the extra to install; the first import sets the OpenBLAS kernel for this
+    CPU (:func:`negmine.search.blas.choose_openblas_coretype`)."""
+    import sys
+
+    if "faiss" not in sys.modules:
+        from negmine.search import blas
+
+        blas.chosen.update(blas.choose_openblas_coretype())
     try:
         import faiss
     except ImportError as error:
@@ -87,6 +94,7 @@ class FaissSearcher:
         self.use_gpu = bool(gpus) if use_gpu is None else use_gpu
         self.index = None
         # compressed codes (PQ, SQ ...) give approximate scores; Flat storage gives exact inner products
+        self.name = f"faiss-{'gpu' if self.use_gpu else 'cpu'} {index_factory}"
         self.exact_scores = not any(code in index_factory.upper() for code in ("PQ", "SQ", "LSH", "RQ", "LSQ"))
         self._gpu_resources = None
         if self.use_gpu:

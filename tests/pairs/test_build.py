@@ -115,6 +115,21 @@ def test_same_seed_same_pairs(scifact_dir, tiny_model_path, tmp_path):
     assert first == second
 
 
+def test_without_faiss_build_pairs_mines_exactly_on_torch_the_same_negatives(scifact_dir, tiny_model_path, tmp_path,
+                                                                             monkeypatch):  # fmt: skip
+    cfg = config(scifact_dir, tiny_model_path, tmp_path, topic_negatives=1)
+    build_pairs(cfg, tmp_path / "faiss")
+    monkeypatch.setitem(__import__("sys").modules, "faiss", None)  # a plain install: `import faiss` fails
+    build_pairs(cfg, tmp_path / "torch")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "faiss" / "pairs.parquet"),
+                                  pd.read_parquet(tmp_path / "torch" / "pairs.parquet"))  # fmt: skip
+    searchers = [json.loads((tmp_path / d / "manifest.json").read_text())["searcher"] for d in ("faiss", "torch")]
+    assert searchers[0]["dense"].startswith("faiss-cpu") and searchers[1]["dense"] == "torch-cpu exact"
+    with pytest.raises(NegmineError, match="needs FAISS"):
+        build_pairs(config(scifact_dir, tiny_model_path, tmp_path, index_factory="IVF4,Flat"), tmp_path / "ivf")
+    assert not (tmp_path / "ivf").exists()
+
+
 def test_beir_folder_and_validation_carve(beir_dir, tiny_model_path, tmp_path):
     dataset, manifest = build_pairs(PairsConfig(dataset=str(beir_dir), model=str(tiny_model_path), mining=OPEN,
                                                 validation_fraction=0.25, min_words=0,
