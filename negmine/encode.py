@@ -3,7 +3,8 @@
 The cache key is the model's fingerprint (its weights and architecture), the maximum sequence length, the role
 (query or document) with its prompt, and each text's hash, so a second run with the same model skips encoding
 and a changed model never reads stale vectors. Shards are written atomically as they are encoded, so an
-interrupted run resumes where it stopped. An :class:`EmbeddingMemory` keeps the last model state's vectors in memory,
+interrupted run resumes where it stopped; a shard damaged on disk fails its checksum and its texts are encoded
+again (:mod:`negmine.shards`). An :class:`EmbeddingMemory` keeps the last model state's vectors in memory,
 so the evaluator and a hard-negative refresh that see the same weights encode the corpus once between them.
 """
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -201,15 +201,13 @@ class Encoder:
     @staticmethod
     def _load_cached(folder: Path, wanted: set[bytes], dimension: int | None = None) -> dict[bytes, np.ndarray]:
         from negmine.errors import NegmineError
+        from negmine.shards import iter_shards
 
         found: dict[bytes, np.ndarray] = {}
-        if not folder.is_dir():
-            return found
-        for shard in sorted(folder.glob("*.npz")):
-            with np.load(shard) as arrays:
-                keys, vectors = arrays["keys"], arrays["embeddings"]
+        for shard in iter_shards(folder):  # a damaged shard is set aside and its texts encoded again
+            keys, vectors = shard.keys, shard.vectors
             if dimension and vectors.ndim == 2 and vectors.shape[1] != dimension:
-                raise NegmineError(f"{shard}: cached {vectors.shape[1]}-dimensional vectors, but the model gives "
+                raise NegmineError(f"{shard.path}: cached {vectors.shape[1]}-dimensional vectors, but the model gives "
                                    f"{dimension}; delete {folder} or point --cache-dir elsewhere")  # fmt: skip
             for key, vector in zip(keys.tolist(), vectors, strict=True):
                 if key in wanted:
@@ -218,9 +216,6 @@ class Encoder:
 
     @staticmethod
     def _write_shard(folder: Path, keys: np.ndarray, vectors: np.ndarray) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        name = hashlib.sha256(keys.tobytes()).hexdigest()[:16]
-        handle, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(handle, "wb") as out:
-            np.savez(out, keys=keys, embeddings=vectors)
-        os.replace(tmp, folder / f"{name}.npz")
+        from negmine.shards import write_shard
+
+        write_shard(folder, keys, vectors)

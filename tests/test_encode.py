@@ -71,11 +71,46 @@ def test_interrupted_run_resumes(tiny_model, tmp_path, monkeypatch):
     monkeypatch.setattr(encoder, "_encode", failing)
     with pytest.raises(KeyboardInterrupt):
         encoder.encode(texts)
-    assert len(list(encoder.cache_folder("document").glob("*.npz"))) == 2
+    assert len(list(encoder.cache_folder("document").glob("*.shard"))) == 2
     assert not list(encoder.cache_folder("document").glob("*.tmp"))
     monkeypatch.setattr(encoder, "_encode", real)
     encoder.encode(texts)
     assert encoder.last_encoded == 3  # 4 came from the two finished shards
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "meta"])
+def test_a_damaged_shard_is_encoded_again_never_read_as_vectors(tiny_model, tmp_path, damage, caplog):
+    encoder = Encoder(tiny_model, cache_dir=tmp_path, shard_size=2, show_progress_bar=False)
+    texts = [f"claim number {i} about aspirin" for i in range(4)]
+    truth = encoder.encode(texts)
+    shard = sorted(encoder.cache_folder("document").glob("*.shard"))[0]
+    vectors_file = shard / "embeddings.npy"
+    if damage == "truncate":  # what a write cut short on disk leaves
+        vectors_file.write_bytes(vectors_file.read_bytes()[:-40])
+    elif damage == "flip":  # same size, one byte changed
+        data = bytearray(vectors_file.read_bytes())
+        data[-3] ^= 0xFF
+        vectors_file.write_bytes(bytes(data))
+    else:
+        (shard / "meta.json").unlink()
+    again = encoder.encode(texts)
+    assert encoder.last_encoded == 2  # the damaged shard's two texts, and only those
+    np.testing.assert_allclose(again, truth, atol=1e-6)
+    assert "damaged cache shard" in caplog.text
+    assert shard.is_dir() and shard.with_name(shard.name + ".damaged").exists()  # rewritten; the bad one kept aside
+    encoder.encode(texts)
+    assert encoder.last_encoded == 0
+
+
+def test_legacy_npz_shards_are_still_read(tiny_model, tmp_path):
+    from negmine.encode import text_keys
+
+    encoder = Encoder(tiny_model, cache_dir=tmp_path, show_progress_bar=False)
+    folder = encoder.cache_folder("document")
+    folder.mkdir(parents=True)
+    np.savez(folder / "old.npz", keys=text_keys(TEXTS[:2]), embeddings=np.full((2, 32), 0.5, dtype=np.float32))
+    vectors = encoder.encode(TEXTS)
+    assert encoder.last_encoded == 1 and (vectors[:2] == 0.5).all()  # TEXTS[3] repeats TEXTS[1]
 
 
 def test_no_cache_writes_nothing(tiny_model, tmp_path):
