@@ -1,8 +1,15 @@
-"""Encoding the corpus: negmine's cached encoder (cold and warm) against plain ``SentenceTransformer.encode``.
+"""Encoding the corpus: negmine's cached encoder (cold and warm) against plain ``SentenceTransformer.encode``, and
+each inference backend of a frozen model (ONNX / OpenVINO, int8 included) against the torch path, in one run.
 
     python benchmarks/encoding.py --dataset scifact --json results/bench-encoding.json
+    python benchmarks/encoding.py --backends torch,openvino,openvino-int8 --lengths 128,256 \\
+        --json results/bench-encoding-backends.json
 
-Prints a table and writes JSON; ratios are against sentence-transformers in the same run.
+The backend table gives, for each maximum length: texts per second (the export's own one-off time apart), the ratio
+to torch, the cosine between each backend's vectors and torch's (min and mean), the share of the negatives
+``build-pairs`` mines (its default filters, over SciFact's training claims) that are the same as with torch's
+vectors, and the base model's validation nDCG@10 with each backend. Backends run in turn, each twice, the faster
+time kept.
 """
 
 from __future__ import annotations
@@ -19,17 +26,8 @@ from negmine.models import load_model
 from negmine.outputs import emit_benchmark
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="all-MiniLM-L6-v2")
-    parser.add_argument("--dataset", default="scifact")
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--max-seq-length", type=int, default=None)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--limit", type=int, default=None, help="Encode only the first N documents.")
-    parser.add_argument("--json", default=None, help="Write the results here.")
-    args = parser.parse_args()
-
+def negmine_against_st(args) -> dict:
+    """negmine's cached encoder, cold and warm, against plain ``encode_document``."""
     data = load_retrieval(args.dataset, "train", data_dir=args.data_dir, validation_fraction=0)
     texts = data.document_texts()[: args.limit]
     model = load_model(args.model, max_seq_length=args.max_seq_length)
@@ -48,8 +46,7 @@ def main() -> None:
         warm = encoder.encode(texts)
         timings["negmine_cached_s"] = time.perf_counter() - start
         warm_encoded = encoder.last_encoded
-
-    result = {
+    return {
         "model": args.model,
         "max_seq_length": model.max_seq_length,
         "documents": len(texts),
@@ -60,7 +57,116 @@ def main() -> None:
         "max_abs_diff_vs_st": float(np.abs(cold - peer).max()),
         "max_abs_diff_cold_vs_cached": float(np.abs(cold - warm).max()),
     }
-    emit_benchmark(result, args.json)
+
+
+def mined_overlap(mined: np.ndarray, reference: np.ndarray) -> float:
+    """Mean share of a row's mined negatives that the reference row also has."""
+    shares = [len(set(a[a >= 0].tolist()) & set(b[b >= 0].tolist())) / max(1, int((a >= 0).sum()))
+              for a, b in zip(mined, reference, strict=True)]  # fmt: skip
+    return float(np.mean(shares))
+
+
+class Precomputed:
+    """An encoder for ``evaluate_model`` that hands back vectors already made (the timed encoding) and encodes
+    only the texts it was not given."""
+
+    def __init__(self, vectors: dict[str, np.ndarray], encoder: Encoder):
+        self.vectors, self.encoder = vectors, encoder
+
+    def encode(self, texts, role: str = "document") -> np.ndarray:
+        texts = list(texts)
+        missing = [t for t in dict.fromkeys(texts) if t not in self.vectors]
+        if missing:
+            self.vectors.update(zip(missing, self.encoder.encode(missing, role=role), strict=True))
+        return np.stack([self.vectors[t] for t in texts])
+
+
+def backends_table(args) -> list[dict]:
+    """Every backend at every length against torch: speed, agreement of vectors and mined negatives, nDCG@10."""
+    import torch
+
+    from negmine.evaluation import evaluate_model
+    from negmine.mining.static import MiningParams, mine_negatives
+    from negmine.search.dense import dense_searcher
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    train = load_retrieval(args.dataset, "train", data_dir=args.data_dir)
+    validation = load_retrieval(args.dataset, "validation", data_dir=args.data_dir)
+    doc_ids = list(train.corpus)
+    texts = train.document_texts(doc_ids)[: args.limit]
+    index = {d: i for i, d in enumerate(doc_ids[: len(texts)])}
+    claims = [(q, [index[d] for d in docs if d in index]) for q, docs in train.relevant_docs().items()]
+    claim_texts, known = [train.queries[q] for q, _ in claims], [docs for _, docs in claims]
+    params = MiningParams()  # build-pairs' defaults: window 10..100, relative margin 0.05, 3 negatives
+    rows = []
+    with tempfile.TemporaryDirectory() as cache:
+        for length in args.lengths:
+            model = load_model(args.model, max_seq_length=length)
+            reference = None
+            for backend in args.backends:
+                start = time.perf_counter()
+                encoder = Encoder(model, cache_dir=cache, batch_size=args.batch_size, use_cache=False,
+                                  backend=backend, calibration_texts=texts[:300], show_progress_bar=False)  # fmt: skip
+                encoder.encoding_model()  # the export (made once, then loaded from the cache)
+                export_s = time.perf_counter() - start
+                encoder.encode(texts[:64])  # warm-up
+                seconds = []
+                for _ in range(args.repeats):
+                    start = time.perf_counter()
+                    docs = encoder.encode(texts)
+                    seconds.append(time.perf_counter() - start)
+                queries = encoder.encode(claim_texts, role="query")
+                found = dense_searcher(docs, use_gpu=False).search(queries, params.range_max + 10)
+                mined = mine_negatives(queries, docs, known, {"dense": found}, params).indices
+                ndcg = evaluate_model(encoder.encoding_model(), validation,
+                                      encoder=Precomputed(dict(zip(texts, docs, strict=True)), encoder))["ndcg@10"]
+                row = {"length": length, "backend": backend, "texts_per_s": len(texts) / min(seconds),
+                       "encode_s": min(seconds), "export_or_load_s": export_s}  # fmt: skip
+                if reference is None:
+                    reference = {"docs": docs, "mined": mined, "rate": row["texts_per_s"], "ndcg": ndcg}
+                cosine = np.sum(docs * reference["docs"], axis=1)
+                row.update({"ratio": row["texts_per_s"] / reference["rate"], "cosine_min": float(cosine.min()),
+                            "cosine_mean": float(cosine.mean()),
+                            "mined_overlap": mined_overlap(mined, reference["mined"]), "ndcg@10": ndcg,
+                            "ndcg_delta": ndcg - reference["ndcg"]})  # fmt: skip
+                rows.append({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
+                print(rows[-1], flush=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="all-MiniLM-L6-v2")
+    parser.add_argument("--dataset", default="scifact")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--max-seq-length", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--limit", type=int, default=None, help="Encode only the first N documents.")
+    parser.add_argument("--backends", default=None,
+                        help="Comma-separated backends to compare with torch (the first is the reference), e.g. "
+                             "torch,onnx-int8,openvino-int8; without it: negmine against sentence-transformers.")
+    parser.add_argument("--lengths", default="128,256", help="Maximum sequence lengths of the backend table.")
+    parser.add_argument("--repeats", type=int, default=2, help="Timed encodings per backend; the fastest is kept.")
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads for the torch path.")
+    parser.add_argument("--json", default=None, help="Write the results here.")
+    args = parser.parse_args()
+    if not args.backends:
+        emit_benchmark(negmine_against_st(args), args.json)
+        return
+    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    args.lengths = [int(x) for x in args.lengths.split(",")]
+    rows = backends_table(args)
+    from negmine.outputs import markdown_table
+
+    print(markdown_table(rows, list(rows[0])))
+    if args.json:
+        import json
+        from pathlib import Path
+
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        settings = {k: v for k, v in vars(args).items() if k != "json"}
+        Path(args.json).write_text(json.dumps({"settings": settings, "rows": rows}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

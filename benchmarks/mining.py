@@ -90,6 +90,114 @@ def knn_in_child(docs: np.ndarray, queries: np.ndarray, k: int) -> tuple[float, 
     return seconds, kernel
 
 
+def latent_model(dim: int, seed: int, latent: int = 32, clusters: int = 1024):
+    """A low-dimensional mixture (``clusters`` centres in ``latent`` dimensions) and a random projection to ``dim``:
+    real embeddings have a low intrinsic dimension, which is what lets an IVF index find neighbours."""
+    rng = np.random.default_rng([seed, 999])
+    centres = rng.standard_normal((clusters, latent)).astype(np.float32)
+    projection = np.linalg.qr(rng.standard_normal((dim, latent)))[0].T.astype(np.float32)  # (latent, dim)
+    return centres, projection
+
+
+def embed_latent(points: np.ndarray, projection: np.ndarray, rng, noise: float = 0.05) -> np.ndarray:
+    vectors = points @ projection
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors += rng.standard_normal(vectors.shape, dtype=np.float32) * (noise / math.sqrt(vectors.shape[1]))
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def write_synthetic_shards(folder: Path, docs: int, dim: int, seed: int, rows: int = 262_144) -> float:
+    """Seeded unit vectors of low intrinsic dimension (:func:`latent_model`) written as embedding-cache shards,
+    shard by shard, never all in memory; shards already there with the right count are kept. Returns the seconds
+    spent writing."""
+    from negmine.shards import shard_paths, write_shard
+
+    existing = len(shard_paths(folder))
+    expected = -(-docs // rows)
+    if existing == expected:
+        return 0.0
+    if existing:
+        raise SystemExit(f"{folder}: {existing} shards, expected {expected}; use an empty --shard-dir")
+    start = time.perf_counter()
+    centres, projection = latent_model(dim, seed)
+    for shard, first in enumerate(range(0, docs, rows)):
+        rng = np.random.default_rng([seed, shard])
+        n = min(rows, docs - first)
+        points = centres[rng.integers(0, len(centres), n)] + 0.6 * rng.standard_normal((n, centres.shape[1]),
+                                                                                        dtype=np.float32)  # fmt: skip
+        keys = np.array([f"{i:064d}".encode() for i in range(first, first + n)], dtype="S64")
+        write_shard(folder, keys, embed_latent(points, projection, rng))
+    return time.perf_counter() - start
+
+
+def streamed(args) -> None:
+    """The corpus as cache shards on disk: the streamed approximate index with exact re-scoring against exact
+    search (in memory at --docs up to --exact-limit; over the shards, on a --sample of queries, above it)."""
+    import tempfile
+
+    from negmine.search.streamed import ShardedVectors, StreamedSearcher, build_streamed_index, exact_streamed
+
+    folder = Path(args.shard_dir or tempfile.mkdtemp(prefix="negmine-shards-"))
+    result: dict = {"docs": args.docs, "queries": args.queries, "dim": args.dim}
+    result["write_shards_s"] = write_synthetic_shards(folder, args.docs, args.dim, args.seed)
+    vectors = ShardedVectors.from_folder(folder)
+    result["shards"] = len(vectors.paths)
+    result["vectors_gb"] = len(vectors) * args.dim * 4 / 2**30
+    rng = np.random.default_rng(args.seed + 1)
+    positives = np.sort(rng.choice(args.docs, size=args.queries, replace=False))
+    queries = vectors[positives] + rng.standard_normal((args.queries, args.dim), dtype=np.float32) * (
+        0.3 / math.sqrt(args.dim)
+    )  # a query near its positive document
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    known = [[int(p)] for p in positives]
+    params = MiningParams(range_min=args.range_min, range_max=args.range_max, relative_margin=args.relative_margin,
+                          num_negatives=args.num_negatives, sampling_strategy="top")  # fmt: skip
+    k = args.range_max + 1
+    nlist = args.nlist or 4096
+    factory = args.streamed_factory.format(nlist=nlist)
+    result["index"] = f"{factory} nprobe={args.nprobe} refine={args.refine}"
+
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        index = build_streamed_index(vectors, factory, train_size=args.train_size, seed=args.seed,
+                                     nprobe=args.nprobe, show_progress_bar=True)  # fmt: skip
+        result["build_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        searcher = StreamedSearcher(vectors, index, refine=args.refine, show_progress_bar=True)
+        found = searcher.search(queries, k)
+        mined = mine_negatives(queries, vectors, known, {"dense": found}, params)
+        result["search_and_mine_s"] = time.perf_counter() - start
+    result["streamed_total_s"] = result["build_s"] + result["search_and_mine_s"]
+    result["peak_gb"] = memory.mb / 1024
+    result["index_gb"] = index.sa_code_size() * index.ntotal / 2**30 if hasattr(index, "sa_code_size") else None
+    del index, searcher
+
+    sample = np.sort(rng.choice(args.queries, size=min(args.sample, args.queries), replace=False))
+    if args.docs <= args.exact_limit:  # the in-memory exact path, timed on every query
+        docs = np.concatenate([block for _, block in vectors.blocks()])
+        with PeakMemory() as memory:
+            start = time.perf_counter()
+            exact_found = FaissSearcher(docs, use_gpu=False).search(queries, k)
+            exact = mine_negatives(queries, docs, known, {"dense": exact_found}, params)
+            result["exact_s"] = time.perf_counter() - start
+        result["exact_peak_gb"] = memory.mb / 1024
+        result["speedup_vs_exact"] = result["exact_s"] / result["streamed_total_s"]
+        truth, exact_sample = exact_found.indices[sample], exact.indices[sample]
+        del docs
+    else:  # exact over the shards, block by block, on the sample only
+        start = time.perf_counter()
+        exact_found = exact_streamed(vectors, queries[sample], k, show_progress_bar=True)
+        result["exact_sample_s"] = time.perf_counter() - start
+        truth = exact_found.indices
+        exact_sample = mine_negatives(queries[sample], vectors, [known[i] for i in sample],
+                                      {"dense": exact_found}, params).indices  # fmt: skip
+    result["sample_queries"] = len(sample)
+    result["neighbour_overlap"] = overlap(found.indices[sample], truth)
+    result["negative_overlap"] = overlap(mined.indices[sample], exact_sample)
+    result = {key: round(value, 4) if isinstance(value, float) else value for key, value in result.items()}
+    emit_benchmark(result, args.json, vertical=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=100_000)
@@ -108,7 +216,19 @@ def main() -> None:
     parser.add_argument("--topic-vocab", type=int, default=20, help="Words per topic: smaller, tighter clusters.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None)
+    streamed_options = parser.add_argument_group("--streamed: the corpus as cache shards, bounded memory")
+    streamed_options.add_argument("--streamed", action="store_true",
+                                  help="The streamed index with exact re-scoring (seeded vectors as shards).")
+    streamed_options.add_argument("--shard-dir", default=None, help="Keep (and reuse) the synthetic shards here.")
+    streamed_options.add_argument("--streamed-factory", default="IVF{nlist},SQ8")
+    streamed_options.add_argument("--refine", type=int, default=4, help="Candidates re-scored per neighbour wanted.")
+    streamed_options.add_argument("--train-size", type=int, default=None)
+    streamed_options.add_argument("--sample", type=int, default=1000, help="Queries compared with exact search.")
+    streamed_options.add_argument("--exact-limit", type=int, default=2_000_000,
+                                  help="Largest corpus whose exact search runs in memory (timed on every query).")
     args = parser.parse_args()
+    if args.streamed:
+        return streamed(args)
 
     data = synthetic_retrieval(args.docs, args.queries, dim=args.dim, topic_vocab=args.topic_vocab, seed=args.seed)
     model = data.model

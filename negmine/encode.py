@@ -97,6 +97,10 @@ class Encoder:
         show_progress_bar: progress bars while encoding.
         use_cache: read and write the cache.
         memory: an :class:`EmbeddingMemory` read before the cache (or encoding) and written after.
+        backend: ``torch`` (the model as given), ``onnx``, ``onnx-int8``, ``openvino`` or ``openvino-int8``
+            (:mod:`negmine.backends`: for frozen models; exported once, kept in ``cache_dir/exports``). The cache
+            keeps each backend's vectors apart.
+        calibration_texts: texts ``openvino-int8`` calibrates on (default: the first texts it is asked to encode).
 
     Example:
         >>> encoder = Encoder(load_model("all-MiniLM-L6-v2"), cache_dir="~/.cache/negmine")  # doctest: +SKIP
@@ -114,7 +118,15 @@ class Encoder:
         show_progress_bar: bool = True,
         use_cache: bool = True,
         memory: EmbeddingMemory | None = None,
+        backend: str = "torch",
+        calibration_texts: list[str] | None = None,
     ):
+        from negmine.backends import check_backend
+
+        check_backend(backend)
+        self.backend = backend
+        self.calibration_texts = calibration_texts
+        self._backend_model = None
         self.model = model
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
         self.batch_size = batch_size
@@ -129,7 +141,7 @@ class Encoder:
         prompt = self._prompt(role) or ""
         prompt_hash = hashlib.sha256(prompt.encode()).hexdigest()[:8]
         name = f"{model_fingerprint(self.model)[:24]}-len{self.model.max_seq_length}-{role}-{prompt_hash}"
-        return self.cache_dir / name
+        return self.cache_dir / (name if self.backend == "torch" else f"{name}-{self.backend}")
 
     def _prompt(self, role: str) -> str | None:
         prompts = getattr(self.model, "prompts", None) or {}
@@ -151,7 +163,7 @@ class Encoder:
         if self.memory is None:
             return self._encode_cached(texts, role)
         keys = text_keys(texts).tolist()
-        state = (model_fingerprint(self.model), self.model.max_seq_length, self._prompt(role))
+        state = (model_fingerprint(self.model), self.model.max_seq_length, self._prompt(role), self.backend)
         held = self.memory.get(state, role, keys)
         if held is not None:
             self.last_encoded = 0
@@ -183,8 +195,21 @@ class Encoder:
             return np.zeros((0, self._dimension() or 0), dtype=np.float32)
         return np.stack([found[key] for key in keys])
 
+    def encoding_model(self, texts: list[str] | None = None):
+        """The model that encodes: ``model`` itself on torch, else its export for the backend (made once)."""
+        if self.backend == "torch":
+            return self.model
+        if self._backend_model is None:
+            from negmine.backends import backend_model
+
+            self._backend_model = backend_model(self.model, self.backend, self.cache_dir,
+                                                model_fingerprint(self.model),
+                                                self.calibration_texts or list(texts or []))  # fmt: skip
+        return self._backend_model
+
     def _encode(self, texts: list[str], role: str) -> np.ndarray:
-        encode = self.model.encode_query if role == "query" else self.model.encode_document
+        model = self.encoding_model(texts)
+        encode = model.encode_query if role == "query" else model.encode_document
         vectors = encode(
             texts,
             batch_size=self.batch_size,

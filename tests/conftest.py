@@ -61,7 +61,7 @@ def fixture_texts() -> list[str]:
     return texts
 
 
-def build_tiny_model(folder: Path, texts: list[str], seed: int = 0) -> Path:
+def build_tiny_model(folder: Path, texts: list[str], seed: int = 0, max_positions: int = 128) -> Path:
     """A one-layer, 32-dimensional BERT with a WordPiece vocabulary of the fixture words, saved as an ST model."""
     import torch
     from sentence_transformers import SentenceTransformer
@@ -80,7 +80,7 @@ def build_tiny_model(folder: Path, texts: list[str], seed: int = 0) -> Path:
         num_hidden_layers=1,
         num_attention_heads=2,
         intermediate_size=64,
-        max_position_embeddings=128,
+        max_position_embeddings=max_positions,
     )
     BertModel(config).save_pretrained(hf_dir)
     tokenizer.save_pretrained(hf_dir)
@@ -88,6 +88,12 @@ def build_tiny_model(folder: Path, texts: list[str], seed: int = 0) -> Path:
     model = SentenceTransformer(modules=[transformer, Pooling(32, "mean"), Normalize()], device="cpu")
     model.save(str(folder / "st"))
     return folder / "st"
+
+
+@pytest.fixture
+def build_tiny(tmp_path):
+    """Build another tiny model (``build_tiny(max_positions=512)``) into the test's folder; returns its path."""
+    return lambda **options: build_tiny_model(tmp_path / "built-model", fixture_texts(), **options)
 
 
 @pytest.fixture(scope="session")

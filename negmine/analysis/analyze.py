@@ -49,6 +49,7 @@ class AnalyzeConfig:
         cache_dir: the embedding cache.
         batch_size: encoding batch size.
         seed: seed of samples, k-means and the map.
+        backend: how the (frozen) models encode: torch, onnx, onnx-int8, openvino, openvino-int8.
     """
 
     reference: str = "all-MiniLM-L6-v2"
@@ -65,6 +66,7 @@ class AnalyzeConfig:
     cache_dir: str | None = None
     batch_size: int = 64
     seed: int = 0
+    backend: str = "torch"
     show_progress_bar: bool = True
 
 
@@ -97,7 +99,7 @@ class _Models:
         if key not in self._models:
             self._models[key] = load_model(name, max_seq_length=max_seq_length)
         return Encoder(self._models[key], cache_dir=self.config.cache_dir, batch_size=self.config.batch_size,
-                       show_progress_bar=self.config.show_progress_bar)  # fmt: skip
+                       show_progress_bar=self.config.show_progress_bar, backend=self.config.backend)  # fmt: skip
 
     def corpus(self, encoder, data) -> tuple[np.ndarray, object]:
         from negmine.encode import model_fingerprint

@@ -7,6 +7,8 @@ import time
 
 import click
 
+from negmine.cli.options import backend_option
+
 
 @click.command("analyze")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
@@ -31,10 +33,11 @@ import click
               help="Data root replacing the one in the pairs' manifest (default: $NEGMINE_DATA, else ./data).")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Embedding cache.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@backend_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of samples, k-means and the map.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out folder.")
 def analyze_command(paths, out, reference, model, judge, temperature, clusters, limit, checkpoints, trained, umap,
-                    data_dir, cache_dir, batch_size, seed, overwrite) -> None:  # fmt: skip
+                    data_dir, cache_dir, batch_size, backend, seed, overwrite) -> None:  # fmt: skip
     """Measure the negatives of PATHS: pairs folders (build-pairs), runs (train) or folders of runs
     (benchmarks/quality.py). Writes metrics.json, report.md, report.html and PNG plots into --out."""
     from pathlib import Path
@@ -53,7 +56,8 @@ def analyze_command(paths, out, reference, model, judge, temperature, clusters, 
         click.echo(f"skipped {note}", err=True)
     config = AnalyzeConfig(reference=reference, model=model, judge=judge, temperature=temperature,
                            clusters=clusters, limit=limit, use_checkpoints=checkpoints, trained=trained, umap=umap,
-                           data_dir=data_dir, cache_dir=cache_dir, batch_size=batch_size, seed=seed)  # fmt: skip
+                           data_dir=data_dir, cache_dir=cache_dir, batch_size=batch_size, seed=seed,
+                           backend=backend)  # fmt: skip
     analysis = analyze(targets, config)
     seconds = time.perf_counter() - start
     manifest = {

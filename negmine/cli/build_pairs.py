@@ -7,7 +7,7 @@ import time
 import click
 from pydantic import ValidationError
 
-from negmine.cli.options import data_location_options
+from negmine.cli.options import backend_option, data_location_options
 from negmine.errors import NegmineError, describe_validation_error
 
 
@@ -55,6 +55,7 @@ def synthetic_config(spec: str, augmenters: tuple[str, ...], swap_terms: int, sw
 @click.option("--model", default="all-MiniLM-L6-v2", show_default=True, help="Model that embeds for dense mining.")
 @click.option("--max-seq-length", type=int, default=None)
 @click.option("--batch-size", type=int, default=64, show_default=True)
+@backend_option
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Embedding cache folder.")
 @click.option("--task", type=click.Choice(["retrieval", "verification"]), default="retrieval", show_default=True)
 @click.option("--searchers", default="dense,lexical", show_default=True, help="Comma-separated: dense, lexical.")
@@ -95,11 +96,11 @@ def synthetic_config(spec: str, augmenters: tuple[str, ...], swap_terms: int, sw
               help="A filled-in audit CSV (negmine audit): relevant rows become positives, never negatives.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out folder.")
 def build_pairs_command(dataset, out, split, data_dir, validation_fraction, seed, model, max_seq_length, batch_size,
-                        cache_dir, task, searchers, index_factory, searcher, nprobe, ef_search, use_gpu, range_min,
-                        range_max, absolute_margin, relative_margin, max_score, min_score, sampling_strategy,
-                        reuse_bias, num_negatives, output_format, weighting, rationale_passages, topic_negatives,
-                        corpus_pairs, min_words, no_noise_filter, synthetic_spec, augmenters, swap_terms, swap_donor,
-                        relabel, overwrite) -> None:  # fmt: skip
+                        backend, cache_dir, task, searchers, index_factory, searcher, nprobe, ef_search, use_gpu,
+                        range_min, range_max, absolute_margin, relative_margin, max_score, min_score,
+                        sampling_strategy, reuse_bias, num_negatives, output_format, weighting, rationale_passages,
+                        topic_negatives, corpus_pairs, min_words, no_noise_filter, synthetic_spec, augmenters,
+                        swap_terms, swap_donor, relabel, overwrite) -> None:  # fmt: skip
     """Build training pairs for DATASET (a name under the data root, e.g. scifact, or a BEIR folder)."""
     from negmine.mining.static import MiningParams
     from negmine.outputs import check_writable
@@ -114,7 +115,8 @@ def build_pairs_command(dataset, out, split, data_dir, validation_fraction, seed
     ))  # fmt: skip
     config = _validated(PairsConfig, dict(
         dataset=dataset, split=split, data_dir=data_dir, validation_fraction=validation_fraction, seed=seed,
-        model=model, max_seq_length=max_seq_length, batch_size=batch_size, cache_dir=cache_dir, task=task,
+        model=model, max_seq_length=max_seq_length, batch_size=batch_size, backend=backend, cache_dir=cache_dir,
+        task=task,
         searchers=[s.strip() for s in searchers.split(",") if s.strip()], index_factory=index_factory,
         searcher=searcher,
         nprobe=nprobe, ef_search=ef_search, use_gpu=use_gpu, mining=mining, output_format=output_format,

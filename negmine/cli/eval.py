@@ -6,7 +6,7 @@ import time
 
 import click
 
-from negmine.cli.options import data_options
+from negmine.cli.options import backend_option, data_options
 
 
 @click.command("eval")
@@ -27,11 +27,12 @@ from negmine.cli.options import data_options
     default=None,
     help="Embedding cache (default: $NEGMINE_CACHE, else ~/.cache/negmine).",
 )
+@backend_option
 @click.option("--no-cache", is_flag=True, help="Encode without reading or writing the embedding cache.")
 @click.option("--output", type=click.Path(dir_okay=False), default=None, help="Write the metrics as JSON here.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --output file.")
 def eval_command(model_name, dataset, split, data_dir, validation_fraction, seed, max_seq_length, batch_size, device,
-                 cache_dir, no_cache, output, overwrite) -> None:  # fmt: skip
+                 cache_dir, backend, no_cache, output, overwrite) -> None:  # fmt: skip
     """Evaluate MODEL on a split: nDCG@10, MRR@10, Recall@10, Recall@100, MAP@100."""
     from negmine.data import load_retrieval
     from negmine.evaluation import METRIC_KEYS, evaluate_bm25, evaluate_model
@@ -52,8 +53,9 @@ def eval_command(model_name, dataset, split, data_dir, validation_fraction, seed
         from negmine.models import load_model
 
         model = load_model(model_name, max_seq_length=max_seq_length, device=device)
-        encoder = Encoder(model, cache_dir=cache_dir, batch_size=batch_size, use_cache=not no_cache)
-        metrics = evaluate_model(model, data, encoder=encoder, batch_size=batch_size)
+        encoder = Encoder(model, cache_dir=cache_dir, batch_size=batch_size, use_cache=not no_cache, backend=backend,
+                          calibration_texts=data.document_texts()[:300])  # fmt: skip
+        metrics = evaluate_model(encoder.encoding_model(), data, encoder=encoder, batch_size=batch_size)
     elapsed = time.perf_counter() - start
     click.echo(
         markdown_table(

@@ -33,3 +33,13 @@ def data_location_options(func):
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def backend_option(func):
+    """``--backend``: how a frozen model encodes (torch, or sentence-transformers' ONNX / OpenVINO backends and int8
+    exports; see :mod:`negmine.backends`)."""
+    from negmine.backends import BACKENDS
+
+    return click.option("--backend", type=click.Choice(BACKENDS), default="torch", show_default=True,
+                        help="Encode with torch, ONNX or OpenVINO (int8: quantised; exported once, cached; the "
+                             "onnx/openvino extras).")(func)  # fmt: skip

@@ -69,6 +69,8 @@ class HardNegativeRefresh(TrainerCallback):
         memory: an :class:`~negmine.encode.EmbeddingMemory` shared with the evaluator: a refresh at the start of
             an epoch then reads the corpus vectors that the evaluation at the end of the last one encoded with the
             same weights (logged as ``documents_reused``) instead of encoding the corpus again.
+        first_backend: the backend of the first mining (the cached starting model, usually frozen base weights;
+            :mod:`negmine.backends`); later ones encode with the model in training, on torch.
 
     Attributes:
         history: one dict per mining (the initial one included): epoch, step, seconds, queries re-mined,
@@ -99,6 +101,7 @@ class HardNegativeRefresh(TrainerCallback):
         batch_size: int = 64,
         seed: int = 0,
         memory=None,
+        first_backend: str = "torch",
         snapshot_dir: str | Path | None = None,
         query_ids: Sequence[str] | None = None,
         doc_ids: Sequence[str] | None = None,
@@ -108,6 +111,7 @@ class HardNegativeRefresh(TrainerCallback):
             raise ValueError(f"query_fraction must be in (0, 1], got {query_fraction}")
         if searcher == "balltree" and params is not None and params.num_negatives != 1:
             raise ValueError("the balltree searcher gives one negative a point: set num_negatives to 1")
+        self.first_backend = first_backend
         self.queries, self.documents = list(queries), list(documents)
         self.rows = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
         self.params = params or MiningParams()
@@ -147,7 +151,8 @@ class HardNegativeRefresh(TrainerCallback):
         # The memory holds what the end-of-epoch evaluation just encoded with the same weights.
         cache = not self.history
         encoder = Encoder(model, batch_size=self.batch_size, show_progress_bar=False, use_cache=cache,
-                          memory=self.memory)  # fmt: skip
+                          memory=self.memory, backend=self.first_backend if cache else "torch",
+                          calibration_texts=self.documents[:300])  # fmt: skip
         if not texts:
             return np.zeros((0, 1), dtype=np.float32)
         vectors = encoder.encode(texts, role=role)

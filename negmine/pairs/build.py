@@ -46,6 +46,7 @@ class PairsConfig(BaseModel):
     model: str = "all-MiniLM-L6-v2"
     max_seq_length: int | None = None
     batch_size: int = 64
+    backend: Literal["torch", "onnx", "onnx-int8", "openvino", "openvino-int8"] = "torch"
     cache_dir: str | None = None
     task: Literal["retrieval", "verification"] = "retrieval"
     searchers: list[Literal["dense", "lexical"]] = Field(default_factory=lambda: ["dense", "lexical"], min_length=1)
@@ -171,9 +172,10 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
 
     clock = time.perf_counter()
     model = load_model(config.model, max_seq_length=config.max_seq_length)
-    encoder = Encoder(model, cache_dir=config.cache_dir, batch_size=config.batch_size,
-                      show_progress_bar=show_progress_bar)  # fmt: skip
     doc_texts = data.document_texts(doc_ids)
+    encoder = Encoder(model, cache_dir=config.cache_dir, batch_size=config.batch_size,
+                      show_progress_bar=show_progress_bar, backend=config.backend,
+                      calibration_texts=doc_texts[:300])  # fmt: skip
     doc_embeddings = encoder.encode(doc_texts, role="document")
     anchor_embeddings = encoder.encode([a.text for a in anchors], role="query")
     timings["encode_s"] = time.perf_counter() - clock
@@ -266,6 +268,7 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
             "resolved": resolve_model(config.model),
             "fingerprint": model_fingerprint(model),
             "max_seq_length": model.max_seq_length,
+            "backend": config.backend,
         },  # fmt: skip
         "packages": package_versions(),
         "searcher": {"dense": searcher.name if "dense" in config.searchers else None, **blas_report()},

@@ -62,6 +62,9 @@ class ModelSection(BaseModel):
     model_config = Strict
     name: str = BASE_MODEL
     max_seq_length: int | None = Field(256, ge=8)
+    backend: Literal["torch", "onnx", "onnx-int8", "openvino", "openvino-int8"] = Field(
+        "torch", description="How the frozen base model encodes for the pairs and a refresh's first mining "
+                             "(negmine.backends); training always runs on torch.")  # fmt: skip
 
 
 class DataSection(BaseModel):
@@ -282,6 +285,8 @@ class Recipe(BaseModel):
         update = {**self.data.model_dump(exclude={"split"}), "split": "train"}
         if "model" not in self.pairs.model_fields_set:  # mine with the model being trained unless told otherwise
             update.update(model=self.model.name, max_seq_length=self.model.max_seq_length)
+            if self.model.backend != "torch":
+                update.update(backend=self.model.backend)
         return self.pairs.model_copy(update=update)
 
 

@@ -106,7 +106,7 @@ def refresh_callback(recipe: Recipe, memory=None, output: Path | None = None):
                                seed=recipe.training.arguments().get("seed", 42), memory=memory,
                                snapshot_dir=output / "negatives" if output is not None else None,
                                query_ids=query_ids, doc_ids=doc_ids, snapshot_manifest=snapshot,
-                               **options)  # fmt: skip
+                               first_backend=recipe.model.backend, **options)  # fmt: skip
 
 
 def make_loss(recipe: Recipe, model):
