@@ -60,9 +60,10 @@ def negmine_against_st(args) -> dict:
 
 
 def mined_overlap(mined: np.ndarray, reference: np.ndarray) -> float:
-    """Mean share of a row's mined negatives that the reference row also has."""
-    shares = [len(set(a[a >= 0].tolist()) & set(b[b >= 0].tolist())) / max(1, int((a >= 0).sum()))
-              for a, b in zip(mined, reference, strict=True)]  # fmt: skip
+    """Mean share of the reference row's mined negatives that the row also has (rows where the reference mined
+    none are left out)."""
+    shares = [len(set(a[a >= 0].tolist()) & set(b[b >= 0].tolist())) / int((b >= 0).sum())
+              for a, b in zip(mined, reference, strict=True) if (b >= 0).any()]  # fmt: skip
     return float(np.mean(shares))
 
 
