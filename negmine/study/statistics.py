@@ -14,7 +14,8 @@ import numpy as np
 
 
 def correlation(x, y, n_boot: int = 2000, seed: int = 0, level: float = 0.95, per_query=None) -> dict:
-    """Spearman and Kendall correlations of ``x`` with ``y``, their p-values, and percentile bootstrap intervals
+    """Spearman and Kendall correlations of ``x`` with ``y``, their p-values (Spearman's exact over every ordering
+    below 10 runs, where its t approximation fails), and percentile bootstrap intervals
     of Spearman's rho: resampling the (x, y) pairs (runs) and, when ``per_query`` is given (one row of per-query
     scores a run, whose mean is ``y``), the queries too, each draw recomputing every run's ``y`` on the drawn queries
     (the two sources of noise in a retrieval study: which runs, which queries).
@@ -34,6 +35,11 @@ def correlation(x, y, n_boot: int = 2000, seed: int = 0, level: float = 0.95, pe
         return {"n": int(len(x)), "spearman": None, "spearman_p": None, "kendall": None, "kendall_p": None,
                 "ci_low": None, "ci_high": None}  # fmt: skip
     rho, rho_p = spearmanr(x, y)
+    if len(x) < 10:  # the t approximation behind spearmanr's p fails for few runs (n = 3, rho = 1 gives p = 0)
+        from scipy.stats import permutation_test
+
+        rho_p = permutation_test((x,), lambda xs: spearmanr(xs, y)[0], permutation_type="pairings",
+                                 n_resamples=np.inf).pvalue  # exact: every ordering of at most 9 runs
     tau, tau_p = kendalltau(x, y)
     rng = np.random.default_rng(seed)
     draws = []
