@@ -26,13 +26,14 @@ def correlation_plot(correlations: list[dict], quality: str, path: Path) -> Path
               [c["ci_high"] - r for r, c in zip(rho, rows, strict=True)]]  # fmt: skip
     ax.barh(list(y), rho, xerr=errors, color=["tab:blue" if r > 0 else "tab:red" for r in rho], alpha=0.7,
             capsize=3)  # fmt: skip
-    ax.set_yticks(list(y), [c["metric"] for c in rows], fontsize=8)
+    most = max(c["n"] for c in rows)
+    ax.set_yticks(list(y), [c["metric"] + ("" if c["n"] == most else f" (n = {c['n']})") for c in rows], fontsize=8)
     ax.invert_yaxis()
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlim(-1.05, 1.05)
     resampled = rows[0].get("resampled", "runs")
-    ax.set_xlabel(f"Spearman's rho with {quality} (95% bootstrap interval, resampling {resampled})")
-    ax.set_title(f"Which properties of the negatives go with quality ({rows[0]['n']} runs)")
+    ax.set_xlabel(f"Spearman's rho with {quality}\n(95% bootstrap interval, resampling {resampled})")
+    ax.set_title(f"Which properties of the negatives go with quality ({most} runs)")
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, path)
 
