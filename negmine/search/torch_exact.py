@@ -1,9 +1,9 @@
-"""Exact inner-product search on torch: chunked matrix products and ``torch.topk``, on a GPU or the CPU.
+"""Exact inner-product search on torch, on a GPU or the CPU: sentence-transformers' ``semantic_search`` (chunked
+matrix products, ``torch.topk`` and a running top ``k``) behind the searchers' ``SearchResults`` interface.
 
 For machines with torch and CUDA but no faiss-gpu (its wheels need a CUDA 12 runtime), and for a plain
-``pip install negmine`` without FAISS. The corpus is cut into chunks of ``chunk_size`` rows; each query block's
-top ``k`` of a chunk is merged with the running top ``k``, so memory is bounded by ``query_batch x chunk_size``
-scores whatever the corpus size. On the CPU torch's matrix product picks its BLAS kernel by itself.
+``pip install negmine`` without FAISS. Memory is bounded by ``query_batch x chunk_size`` scores whatever the corpus
+size. On the CPU torch's matrix product picks its BLAS kernel by itself.
 
 References:
     Johnson, Douze and Jégou, "Billion-scale similarity search with GPUs", IEEE Transactions on Big Data 2019
@@ -65,6 +65,8 @@ class TorchSearcher:
     @torch.inference_mode()
     def search(self, queries: np.ndarray, k: int) -> SearchResults:
         """The ``k`` highest inner products for each query, best first; ``k`` is capped at the corpus size."""
+        from sentence_transformers.util import dot_score, semantic_search
+
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         k = min(k, self.n_documents)
         scores = np.empty((len(queries), k), dtype=np.float32)
@@ -72,22 +74,9 @@ class TorchSearcher:
         starts = range(0, len(queries), self.query_batch)
         for start in tqdm(starts, desc=f"torch search ({self.device.type})", disable=not self.show_progress_bar):
             block = torch.from_numpy(queries[start : start + self.query_batch]).to(self.device)
-            best_scores, best_indices = self._search_block(block, k)
-            scores[start : start + len(block)] = best_scores.cpu().numpy()
-            indices[start : start + len(block)] = best_indices.cpu().numpy()
+            hits = semantic_search(block, self.embeddings, query_chunk_size=self.query_batch,
+                                   corpus_chunk_size=self.chunk_size, top_k=k, score_function=dot_score)  # fmt: skip
+            for row, found in enumerate(hits, start=start):
+                scores[row] = [hit["score"] for hit in found]
+                indices[row] = [hit["corpus_id"] for hit in found]
         return SearchResults(scores, indices)
-
-    def _search_block(self, block: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-        best_scores = best_indices = None
-        for offset in range(0, self.n_documents, self.chunk_size):
-            chunk = self.embeddings[offset : offset + self.chunk_size]
-            chunk_scores, chunk_indices = torch.topk(block @ chunk.T, min(k, len(chunk)), dim=1)
-            chunk_indices += offset
-            if best_scores is None:
-                best_scores, best_indices = chunk_scores, chunk_indices
-                continue
-            merged_scores = torch.cat([best_scores, chunk_scores], dim=1)
-            merged_indices = torch.cat([best_indices, chunk_indices], dim=1)
-            best_scores, order = torch.topk(merged_scores, min(k, merged_scores.shape[1]), dim=1)
-            best_indices = torch.gather(merged_indices, 1, order)
-        return best_scores, best_indices
