@@ -172,6 +172,64 @@ class Encoder:
         self.memory.put(state, role, keys, vectors)
         return vectors
 
+    def encode_to_disk(self, texts: list[str], role: str = "document"):
+        """The vectors of ``texts`` left on disk: texts missing from the cache are encoded shard by shard and
+        written there, and the result reads rows from the memory-mapped shards on demand, so a corpus larger than
+        memory never has all its vectors in memory at once (the streamed search path, :mod:`negmine.search.streamed`).
+
+        Args:
+            texts: the texts.
+            role: ``document`` or ``query``, as in :meth:`encode`.
+
+        Returns:
+            A :class:`~negmine.search.streamed.RowView`: ``view[i]`` is the vector of ``texts[i]``.
+
+        Example:
+            >>> view = Encoder(model, cache_dir="cache").encode_to_disk(corpus_texts)  # doctest: +SKIP
+            >>> view[np.array([0, 5])].shape  # doctest: +SKIP
+            (2, 384)
+        """
+        from negmine.errors import NegmineError
+        from negmine.search.streamed import RowView, ShardedVectors
+        from negmine.shards import iter_shards, shard_paths
+
+        if role not in ("document", "query"):
+            raise ValueError(f"role must be 'document' or 'query', got {role!r}")
+        if not self.use_cache:
+            raise NegmineError("vectors on disk need the embedding cache (use_cache=True)")
+        folder = self.cache_folder(role)
+        keys = text_keys(texts)
+        unique, first = np.unique(keys, return_index=True)
+        cached = [shard.keys for shard in iter_shards(folder, mmap=True)]  # checksums verified, vectors not loaded
+        known = np.concatenate(cached) if cached else np.zeros(0, dtype="S64")
+        todo = first[~np.isin(unique, known)]
+        todo.sort()
+        self.last_encoded = len(todo)
+        if len(todo):
+            logger.info("encoding %d of %d texts into %s", len(todo), len(texts), folder)
+        for start in range(0, len(todo), self.shard_size):
+            chosen = todo[start : start + self.shard_size]
+            vectors = self._encode([texts[i] for i in chosen], role)
+            self._write_shard(folder, keys[chosen], vectors)
+        paths = shard_paths(folder)
+        if any(path.suffix == ".npz" for path in paths):
+            raise NegmineError(f"{folder}: holds older .npz shards that cannot be memory-mapped; "
+                               "point --cache-dir at a new folder")  # fmt: skip
+        every = np.concatenate([np.load(path / "keys.npy") for path in paths]) if paths else known
+        order = np.argsort(every, kind="stable")
+        at = np.clip(np.searchsorted(every[order], keys), 0, max(len(every) - 1, 0))
+        rows = order[at] if len(every) else np.zeros(0, dtype=np.int64)
+        if len(keys) and not np.array_equal(every[rows], keys):
+            raise NegmineError(f"{folder}: texts missing from the cache after encoding (written by another run?)")
+        return RowView(ShardedVectors(paths), rows)
+
+    def in_memory(self, texts: list[str], role: str = "document") -> bool:
+        """Whether the :class:`EmbeddingMemory` holds every text's vector for this model state (no encoding)."""
+        if self.memory is None or not texts:
+            return False
+        state = (model_fingerprint(self.model), self.model.max_seq_length, self._prompt(role), self.backend)
+        return self.memory.get(state, role, text_keys(texts).tolist()) is not None
+
     def _encode_cached(self, texts: list[str], role: str) -> np.ndarray:
         if not self.use_cache:
             self.last_encoded = len(texts)

@@ -140,3 +140,24 @@ def test_memory_shares_one_model_state_between_encoders(tiny_model, tmp_path):
     second.encode(TEXTS)
     assert second.last_encoded == 4  # new weights: the old state is dropped
     assert not list(tmp_path.iterdir())  # use_cache=False wrote nothing to disk
+
+
+def test_vectors_on_disk_are_the_cached_vectors_in_text_order(tiny_model, tmp_path):
+    encoder = Encoder(tiny_model, cache_dir=tmp_path, shard_size=2, show_progress_bar=False)
+    encoder.encode(["an unrelated text of another corpus", TEXTS[2]])  # the folder is shared with other corpora
+    view = encoder.encode_to_disk(TEXTS)
+    assert encoder.last_encoded == 2  # text 2 was cached, text 1's repeat is encoded once
+    assert len(view) == 4 and view.shape == (4, 32)
+    in_memory = Encoder(tiny_model, cache_dir=tmp_path, show_progress_bar=False).encode(TEXTS)
+    np.testing.assert_array_equal(view[np.arange(4)], in_memory)
+    np.testing.assert_array_equal(view[3], in_memory[1])
+    np.testing.assert_array_equal(np.concatenate([b for _, b in view.blocks(3)]), in_memory)
+    again = encoder.encode_to_disk(TEXTS)
+    assert encoder.last_encoded == 0 and len(again.vectors) == 4  # 3 texts and the other corpus's one
+
+
+def test_vectors_on_disk_need_the_cache(tiny_model):
+    from negmine.errors import NegmineError
+
+    with pytest.raises(NegmineError, match="cache"):
+        Encoder(tiny_model, use_cache=False).encode_to_disk(TEXTS)

@@ -65,6 +65,12 @@ def synthetic_config(spec: str, augmenters: tuple[str, ...], swap_terms: int, sw
 @click.option("--nprobe", type=int, default=None)
 @click.option("--ef-search", type=int, default=None)
 @click.option("--gpu/--no-gpu", "use_gpu", default=None, help="FAISS on the GPU (default: when available).")
+@click.option("--vectors-on-disk", is_flag=True,
+              help="Corpora larger than memory: vectors stay in the cache's memory-mapped shards, an approximate "
+                   "--index-factory (e.g. IVF4096,SQ8) is filled as a stream, candidates are re-scored exactly.")
+@click.option("--refine", type=int, default=2, show_default=True,
+              help="With --vectors-on-disk: candidates fetched per neighbour wanted.")
+@click.option("--train-size", type=int, default=None, help="With --vectors-on-disk: rows the index trains on.")
 @click.option("--range-min", type=int, default=10, show_default=True)
 @click.option("--range-max", type=int, default=100, show_default=True)
 @click.option("--absolute-margin", type=float, default=None)
@@ -97,7 +103,8 @@ def synthetic_config(spec: str, augmenters: tuple[str, ...], swap_terms: int, sw
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out folder.")
 def build_pairs_command(dataset, out, split, data_dir, validation_fraction, seed, model, max_seq_length, batch_size,
                         backend, cache_dir, task, searchers, index_factory, searcher, nprobe, ef_search, use_gpu,
-                        range_min, range_max, absolute_margin, relative_margin, max_score, min_score,
+                        vectors_on_disk, refine, train_size, range_min, range_max, absolute_margin, relative_margin,
+                        max_score, min_score,
                         sampling_strategy, reuse_bias, num_negatives, output_format, weighting, rationale_passages,
                         topic_negatives, corpus_pairs, min_words, no_noise_filter, synthetic_spec, augmenters,
                         swap_terms, swap_donor, relabel, overwrite) -> None:  # fmt: skip
@@ -119,7 +126,8 @@ def build_pairs_command(dataset, out, split, data_dir, validation_fraction, seed
         task=task,
         searchers=[s.strip() for s in searchers.split(",") if s.strip()], index_factory=index_factory,
         searcher=searcher,
-        nprobe=nprobe, ef_search=ef_search, use_gpu=use_gpu, mining=mining, output_format=output_format,
+        nprobe=nprobe, ef_search=ef_search, use_gpu=use_gpu, vectors_on_disk=vectors_on_disk, refine=refine,
+        train_size=train_size, mining=mining, output_format=output_format,
         weighting=weighting, rationale_passages=rationale_passages, topic_negatives=topic_negatives,
         corpus_pairs=[s.strip() for s in corpus_pairs.split(",") if s.strip()], noise_filter=not no_noise_filter,
         min_words=min_words, synthetic=synthetic, relabel=relabel,

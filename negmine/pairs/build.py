@@ -55,6 +55,11 @@ class PairsConfig(BaseModel):
     nprobe: int | None = None
     ef_search: int | None = None
     use_gpu: bool | None = None
+    vectors_on_disk: bool = Field(False, description="Keep the corpus vectors in the cache's memory-mapped shards and "
+                                  "search them with an approximate index_factory filled as a stream (corpora larger "
+                                  "than memory); candidates are re-scored exactly.")
+    refine: int = Field(2, ge=1, description="With vectors_on_disk: candidates fetched per neighbour wanted.")
+    train_size: int | None = Field(None, ge=1, description="With vectors_on_disk: rows the index trains on.")
     mining: MiningParams = Field(default_factory=MiningParams)
     output_format: Literal["triplet", "n-tuple", "labeled-pair", "labeled-list"] = "triplet"
     weighting: Literal["none", "label", "rationale"] = "none"
@@ -176,7 +181,11 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
     encoder = Encoder(model, cache_dir=config.cache_dir, batch_size=config.batch_size,
                       show_progress_bar=show_progress_bar, backend=config.backend,
                       calibration_texts=doc_texts[:300])  # fmt: skip
-    doc_embeddings = encoder.encode(doc_texts, role="document")
+    if config.vectors_on_disk:
+        _check_on_disk(config)
+        doc_embeddings = encoder.encode_to_disk(doc_texts, role="document")
+    else:
+        doc_embeddings = encoder.encode(doc_texts, role="document")
     anchor_embeddings = encoder.encode([a.text for a in anchors], role="query")
     timings["encode_s"] = time.perf_counter() - clock
 
@@ -186,7 +195,15 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
     known = [a.known_docs for a in anchors]
     k = params.range_max + max((len(d) for d in known), default=0)
     candidates: dict[str, SearchResults] = {}
-    if "dense" in config.searchers:
+    if "dense" in config.searchers and config.vectors_on_disk:
+        from negmine.search.streamed import StreamedSearcher, build_streamed_index
+
+        index = build_streamed_index(doc_embeddings, config.index_factory, train_size=config.train_size,
+                                     seed=config.seed, nprobe=config.nprobe, show_progress_bar=show_progress_bar)
+        searcher = StreamedSearcher(doc_embeddings, index, refine=config.refine, show_progress_bar=show_progress_bar)
+        searcher.name += f" {config.index_factory}"
+        candidates["dense"] = searcher.search(anchor_embeddings, k)
+    elif "dense" in config.searchers:
         searcher = dense_searcher(doc_embeddings, config.index_factory, config.searcher, use_gpu=config.use_gpu,
                                   nprobe=config.nprobe, ef_search=config.ef_search, seed=config.seed,
                                   show_progress_bar=show_progress_bar)  # fmt: skip
@@ -215,12 +232,13 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
                                rescore=["topic"], excluded=excluded)  # fmt: skip
     timings["mine_s"] = time.perf_counter() - clock
 
+    doc_vector = _row_lookup(doc_embeddings, {d for a in anchors for d in a.known_docs})
     negatives, positive_scores = [], []
     for a, anchor in enumerate(anchors):
         emb = anchor_embeddings[a]
         chosen: dict[int, Negative] = {}
         for doc, relation in anchor.label_negatives:
-            chosen.setdefault(doc, Negative(doc, "label", float(emb @ doc_embeddings[doc]), relation))
+            chosen.setdefault(doc, Negative(doc, "label", float(emb @ doc_vector(doc)), relation))
         for source in (topic, mined):
             if source is None:
                 continue
@@ -228,7 +246,7 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
                 if doc >= 0:
                     chosen.setdefault(int(doc), Negative(int(doc), str(name), float(score)))
         negatives.append(list(chosen.values()))
-        positive_scores.append([float(emb @ doc_embeddings[p.doc]) for p in anchor.positives])
+        positive_scores.append([float(emb @ doc_vector(p.doc)) for p in anchor.positives])
 
     width, synthetic_report = params.num_negatives, None
     if config.synthetic is not None and config.synthetic.total:
@@ -297,6 +315,25 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
     }
     _save(dataset, manifest, timings, out, overwrite)
     return dataset, manifest
+
+
+def _check_on_disk(config: PairsConfig) -> None:
+    """``vectors_on_disk`` needs the cache and an approximate FAISS index whose codes are compressed."""
+    from negmine.search.dense import faiss_installed, is_exact
+
+    if "dense" in config.searchers and is_exact(config.index_factory):
+        raise NegmineError("vectors_on_disk: index_factory Flat would hold every vector in memory; use a "
+                           "compressed one such as IVF4096,SQ8")  # fmt: skip
+    if "dense" in config.searchers and (config.searcher == "torch" or not faiss_installed()):
+        raise NegmineError("vectors_on_disk searches with FAISS: pip install 'negmine[cpu]' (and searcher auto)")
+
+
+def _row_lookup(vectors, docs: set[int]):
+    """``doc -> vector`` for ``docs``, read in one gather (from memory or from the shards)."""
+    chosen = np.array(sorted(docs), dtype=np.int64)
+    rows = vectors[chosen] if len(chosen) else np.zeros((0, 0), np.float32)
+    where = {int(d): i for i, d in enumerate(chosen)}
+    return lambda doc: rows[where[doc]]
 
 
 def _save(dataset, manifest: dict, timings: dict, out: Path, overwrite: bool) -> None:

@@ -107,8 +107,47 @@ class ShardedVectors:
         return out.reshape(*indices.shape, self.dim)
 
 
+class RowView:
+    """Chosen rows of :class:`ShardedVectors` in a given order: a corpus's vectors as found in a shared cache folder
+    (whose shards may also hold other corpora's texts), numbered as the corpus numbers its documents.
+
+    Args:
+        vectors: the cache folder's :class:`ShardedVectors`.
+        rows: ``rows[i]`` is the row of ``vectors`` that holds item ``i``.
+
+    Example:
+        >>> import tempfile
+        >>> from negmine.shards import write_shard
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = write_shard(folder, np.array([b"a" * 64, b"b" * 64], dtype="S64"), np.eye(2, dtype="float32"))
+        >>> view = RowView(ShardedVectors.from_folder(folder), np.array([1, 0, 1]))
+        >>> len(view), view[np.array([0, 1])].tolist()
+        (3, [[0.0, 1.0], [1.0, 0.0]])
+    """
+
+    def __init__(self, vectors: ShardedVectors, rows: np.ndarray):
+        self.vectors = vectors
+        self.rows = np.asarray(rows, dtype=np.int64)
+        self.dim = vectors.dim
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self), self.dim
+
+    def __getitem__(self, indices) -> np.ndarray:
+        return self.vectors[self.rows[np.asarray(indices, dtype=np.int64)]]
+
+    def blocks(self, rows: int = 65_536) -> Iterator[tuple[int, np.ndarray]]:
+        """``(first item, block)`` in item order, each block a copy of at most ``rows`` rows."""
+        for start in range(0, len(self), rows):
+            yield start, self[np.arange(start, min(start + rows, len(self)))]
+
+
 def build_streamed_index(
-    vectors: ShardedVectors,
+    vectors: ShardedVectors | RowView,
     factory: str,
     train_size: int | None = None,
     seed: int = 0,
@@ -120,7 +159,7 @@ def build_streamed_index(
     """A FAISS index of ``factory`` trained on a sample and filled block by block from ``vectors``.
 
     Args:
-        vectors: the corpus as :class:`ShardedVectors`.
+        vectors: the corpus as :class:`ShardedVectors` or :class:`RowView`.
         factory: a FAISS factory string with compressed codes, e.g. ``IVF4096,SQ8`` or ``IVF4096,PQ48x4fs``.
         train_size: sample rows for training (default 64 per IVF cell, at least 10,000).
         seed: sample and k-means seed.
@@ -174,7 +213,7 @@ class StreamedSearcher:
 
     exact_scores = True  # re-scored: the scores are exact inner products
 
-    def __init__(self, vectors: ShardedVectors, index, refine: int = 4, query_batch: int = 1024,
+    def __init__(self, vectors: ShardedVectors | RowView, index, refine: int = 4, query_batch: int = 1024,
                  show_progress_bar: bool = False):  # fmt: skip
         self.vectors, self.index, self.refine = vectors, index, refine
         self.query_batch, self.show_progress_bar = query_batch, show_progress_bar
