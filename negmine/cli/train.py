@@ -16,6 +16,7 @@ def train_command(recipe_path, output_dir, overwrite, overrides) -> None:
     """Train the model of RECIPE; an interrupted run started again resumes from its last checkpoint."""
     from pathlib import Path
 
+    from negmine import distributed
     from negmine.errors import NegmineError
     from negmine.outputs import markdown_table
     from negmine.training.recipe import load_recipe, parse_overrides
@@ -23,11 +24,17 @@ def train_command(recipe_path, output_dir, overwrite, overrides) -> None:
 
     recipe = load_recipe(recipe_path, parse_overrides(list(overrides)))
     output = Path(output_dir or recipe.output_dir)
-    if overwrite and output.exists():
-        shutil.rmtree(output)
-    elif (output / "model").exists():
-        raise NegmineError(f"{output} already holds a trained model (pass --overwrite to train again)")
+    distributed.init_distributed()  # under torchrun / accelerate launch; a wrong launch is one line here
+    with distributed.main_process_first():  # only the main process deletes; the others look after it
+        if overwrite and output.exists() and distributed.is_main():
+            shutil.rmtree(output)
+        elif (output / "model").exists() and not overwrite:
+            raise NegmineError(f"{output} already holds a trained model (pass --overwrite to train again)")
     metrics = train(recipe, output)
+    main = distributed.is_main()
+    distributed.finish()
+    if not main:
+        return
     rows = [{"split": split, **values} for split, values in metrics.items()]
     if rows:
         click.echo(markdown_table(rows, list(rows[0])))

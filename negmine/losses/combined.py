@@ -59,6 +59,10 @@ class CombinedLoss(nn.Module):
         mix_hardest: ``N``, the hardest candidates a row mixes from.
         mix_detach: no gradient through the mixed points (MoCHi); False lets it flow into the mixed embeddings.
         mix_seed: seeds the mixing's draws.
+        gather_across_devices: under DistributedDataParallel, MNRL scores each process's anchors against the
+            positives and negatives of every process (gathered with gradients, as sentence-transformers' own
+            ``MultipleNegativesRankingLoss(gather_across_devices=True)`` does), so N processes with batch b see the
+            in-batch negatives of one batch N x b; the pair components stay per process. No effect in one process.
 
     Inputs:
         +----------------------------------------------+--------------------------------+
@@ -94,6 +98,7 @@ class CombinedLoss(nn.Module):
         mix_hardest: int = 8,
         mix_detach: bool = True,
         mix_seed: int = 0,
+        gather_across_devices: bool = False,
     ):
         super().__init__()
         from sentence_transformers.sentence_transformer.losses import (
@@ -110,7 +115,8 @@ class CombinedLoss(nn.Module):
         self.scale = scale
         self.contrastive_margin = contrastive_margin
         self.weights_as_cosine_targets = weights_as_cosine_targets
-        self.mnrl = MultipleNegativesRankingLoss(model, scale=scale)
+        self.gather_across_devices = gather_across_devices
+        self.mnrl = MultipleNegativesRankingLoss(model, scale=scale, gather_across_devices=gather_across_devices)
         self.contrastive = ContrastiveLoss(model, margin=contrastive_margin)
         self.cosine = CosineSimilarityLoss(model)
         if margin_strategy not in ("absolute", "relative"):
@@ -186,40 +192,51 @@ class CombinedLoss(nn.Module):
         """MNRL over (positive, in-batch and hard candidates) with masked candidates set to -inf: the guide's likely
         false negatives (the mask of ``GISTEmbedLoss`` with ``contrast_anchors=contrast_positives=False``, for k
         negatives) and, for per-example negatives, every other row's candidates; with mixing, MoCHi's synthetic
-        negatives from the candidates left join the logits."""
-        from sentence_transformers.util import cos_sim
+        negatives from the candidates left join the logits. With ``gather_across_devices`` the candidates are every
+        process's (column ``c * world_batch + global row``) and this process's rows start at ``rank * batch``."""
+        from sentence_transformers.util import all_gather_with_grad, cos_sim, get_rank
 
         from negmine.losses.mixing import mix_hard_negatives
 
-        candidates = torch.cat(embeddings[1:])
-        scores = cos_sim(embeddings[0], candidates)
-        batch = scores.size(0)
-        rows = torch.arange(batch, device=scores.device)
-        mask = torch.zeros_like(scores, dtype=torch.bool)
+        others, guide = embeddings[1:], None
         if self.false_negative_margin is not None:
             guide = [e.detach() for e in (embeddings if guide_embeddings is None else guide_embeddings)]
+        batch = embeddings[0].size(0)
+        offset = 0
+        if self.gather_across_devices:
+            others = [all_gather_with_grad(column) for column in others]
+            guide = None if guide is None else guide[:1] + [all_gather_with_grad(column) for column in guide[1:]]
+            offset = get_rank() * batch  # 0 outside DistributedDataParallel
+        world_batch = others[0].size(0)
+        candidates = torch.cat(others)
+        scores = cos_sim(embeddings[0], candidates)
+        rows = torch.arange(batch, device=scores.device)
+        own_positive = rows + offset
+        mask = torch.zeros_like(scores, dtype=torch.bool)
+        if guide is not None:
             guided = cos_sim(guide[0], torch.cat(guide[1:]))
-            positive = guided.diagonal().view(-1, 1)
+            positive = guided[rows, own_positive].view(-1, 1)
             slack = self.false_negative_margin * (positive.abs() if self.margin_strategy == "relative" else 1.0)
             mask = guided > positive - slack
-        if not self.in_batch_negatives:  # only the row's own columns: positive i, negatives batch * j + i
-            own = (torch.arange(scores.size(1), device=scores.device) % batch)[None, :] == rows[:, None]
+        if not self.in_batch_negatives:  # only the row's own columns: positive g, negatives world_batch * j + g
+            own = (torch.arange(scores.size(1), device=scores.device) % world_batch)[None, :] == own_positive[:, None]
             mask = mask | ~own
-        mask[rows, rows] = False  # never the anchor's own positive
+        mask[rows, own_positive] = False  # never the anchor's own positive
         logits = scores.masked_fill(mask, -torch.inf)
         if self.mixing:
             excluded = mask.clone()
-            excluded[rows, rows] = True  # the own positive is not a negative to mix
+            excluded[rows, own_positive] = True  # the own positive is not a negative to mix
             mixed = mix_hard_negatives(embeddings[0], candidates, excluded, self.mix_negatives,
                                        self.mix_anchor_negatives, self.mix_hardest, self.mix_detach,
                                        self._mix_generator)  # fmt: skip
             logits = torch.cat([logits, mixed], dim=1)
-        return nn.functional.cross_entropy(logits * self.scale, rows)
+        return nn.functional.cross_entropy(logits * self.scale, own_positive)
 
     def get_config_dict(self) -> dict[str, Any]:
         return {
             "false_negative_margin": self.false_negative_margin,
             "in_batch_negatives": self.in_batch_negatives,
+            "gather_across_devices": self.gather_across_devices,
             "margin_strategy": self.margin_strategy,
             "guide": None if self.guide is None else type(self.guide).__name__,
             "weights": self.weights,

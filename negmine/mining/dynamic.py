@@ -71,6 +71,13 @@ class HardNegativeRefresh(TrainerCallback):
             same weights (logged as ``documents_reused``) instead of encoding the corpus again.
         first_backend: the backend of the first mining (the cached starting model, usually frozen base weights;
             :mod:`negmine.backends`); later ones encode with the model in training, on torch.
+        shard_encoding: under DistributedDataParallel, each process encodes a slice of the texts (False: the main
+            process encodes them all while the others wait); the main process alone encodes when its memory already
+            holds every vector.
+
+    Under DistributedDataParallel (``torchrun`` or ``accelerate launch``) each process encodes a slice of the
+    texts and the main process gathers the vectors, searches and mines; every process then takes its negatives,
+    and each log entry has every process's checksum of them (``rank_checksums``).
 
     Attributes:
         history: one dict per mining (the initial one included): epoch, step, seconds, queries re-mined,
@@ -102,6 +109,7 @@ class HardNegativeRefresh(TrainerCallback):
         seed: int = 0,
         memory=None,
         first_backend: str = "torch",
+        shard_encoding: bool = True,
         snapshot_dir: str | Path | None = None,
         query_ids: Sequence[str] | None = None,
         doc_ids: Sequence[str] | None = None,
@@ -112,6 +120,7 @@ class HardNegativeRefresh(TrainerCallback):
         if searcher == "balltree" and params is not None and params.num_negatives != 1:
             raise ValueError("the balltree searcher gives one negative a point: set num_negatives to 1")
         self.first_backend = first_backend
+        self.shard_encoding = shard_encoding
         self.queries, self.documents = list(queries), list(documents)
         self.rows = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
         self.params = params or MiningParams()
@@ -155,9 +164,29 @@ class HardNegativeRefresh(TrainerCallback):
                           calibration_texts=self.documents[:300])  # fmt: skip
         if not texts:
             return np.zeros((0, 1), dtype=np.float32)
-        vectors = encoder.encode(texts, role=role)
+        from negmine import distributed
+
+        held = distributed.is_distributed() and distributed.broadcast(
+            encoder.in_memory(texts, role) if distributed.is_main() else None
+        )
+        if distributed.is_distributed() and (held or not self.shard_encoding):
+            # the main process alone: it holds every vector already (the evaluation it alone ran just encoded
+            # them), or slices were not asked for; the other processes need no vectors, only the main one mines
+            if not distributed.is_main():
+                return None
+            vectors = encoder.encode(texts, role=role)
+            encoded = encoder.last_encoded
+        elif distributed.is_distributed():  # each process encodes its slice, the main one gathers them
+            part = texts[distributed.my_slice(len(texts))]
+            mine = encoder.encode(part, role=role) if part else None
+            found = distributed.gather_all((mine, encoder.last_encoded if part else 0))
+            vectors = np.concatenate([v for v, _ in found if v is not None])
+            encoded = sum(n for _, n in found)
+        else:
+            vectors = encoder.encode(texts, role=role)
+            encoded = encoder.last_encoded
         if role == "document":
-            self.reused = len(texts) - encoder.last_encoded if self.memory is not None and not cache else 0
+            self.reused = len(texts) - encoded if self.memory is not None and not cache else 0
         return vectors
 
     def _random_document(self, query: int) -> int:
@@ -168,14 +197,40 @@ class HardNegativeRefresh(TrainerCallback):
 
     def mine(self, model, epoch: float = 0.0, step: int = 0) -> dict:
         """Re-mine the negatives of (a fraction of) the queries with ``model``; returns this refresh's log entry."""
+        from negmine import distributed
+
         training = model.training
         model.eval()  # no dropout while encoding
         try:
             entry = self._mine(model, epoch, step)
         finally:
             model.train(training)
-        if self.snapshot_dir is not None:
+        if distributed.is_distributed():
+            entry = self._share_main_state()
+        if self.snapshot_dir is not None and distributed.is_main():
             self.save_snapshot(self.snapshot_dir / f"refresh-{len(self.history) - 1:02d}", entry)
+        return entry
+
+    def _share_main_state(self) -> dict:
+        """Under DistributedDataParallel: every process takes the main process's negatives (and random state, so
+        later query fractions agree), and the log entry records each process's checksum of them."""
+        from negmine import distributed
+
+        names = ("negatives", "negative_sources", "negative_random", "pool")
+        state = distributed.broadcast({**{name: getattr(self, name) for name in names},
+                                       "rng": self.rng.bit_generator.state,
+                                       "entry": self.history[-1] if distributed.is_main() else None})  # fmt: skip
+        if not distributed.is_main():
+            for name in names:
+                setattr(self, name, state[name])
+            self.rng.bit_generator.state = state["rng"]
+            self.history.append(state["entry"])
+        entry = self.history[-1]
+        sums = distributed.gather_all(distributed.array_checksum(self.negatives, self.negative_sources,
+                                                                 self.negative_random))  # fmt: skip
+        entry.update(processes=len(sums), rank_checksums=sums, checksums_equal=len(set(sums)) == 1)
+        if not entry["checksums_equal"]:
+            raise RuntimeError(f"negatives differ between processes after a refresh: {sums}")
         return entry
 
     def save_snapshot(self, folder: Path, entry: dict) -> None:
@@ -230,10 +285,14 @@ class HardNegativeRefresh(TrainerCallback):
         all_queries = None
         if self.searcher == "balltree":  # its point tree holds every query
             all_queries = self._encode(model, self.queries, "query")
-            query_vectors = all_queries[queries]
+            query_vectors = all_queries[queries] if all_queries is not None else None
         else:
             query_vectors = self._encode(model, [self.queries[q] for q in queries], "query")
         doc_vectors = self._encode(model, [self.documents[d] for d in docs], "document")
+        from negmine import distributed
+
+        if not distributed.is_main():  # the main process searches and mines; mine() shares its result
+            return None
         local = {int(d): i for i, d in enumerate(docs)}
         positives = [[local[d] for d in self.positives[q] if d in local] for q in queries]
         widest = max((len(p) for p in self.positives), default=0)

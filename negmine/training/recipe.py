@@ -114,6 +114,7 @@ class LossSection(BaseModel):
     guide: str | None = None  # a model name or path that scores the candidates; None: the model being trained
     in_batch_negatives: bool = True  # False: each anchor sees only its own positive and hard negatives
     mixing: MixingSection | None = None  # MoCHi synthetic negatives in embedding space
+    gather_across_devices: bool = False  # DDP: MNRL's in-batch negatives from every process (ST's name)
 
     @field_validator("weights")
     @classmethod
@@ -208,6 +209,8 @@ class RefreshSection(BaseModel):
     exclude_shared_positives: bool = Field(
         False, description="balltree: no claim negative that cites one of the anchor's abstracts (a sister claim)."
     )
+    shard_encoding: bool = Field(True, description="Under DDP: each process encodes a slice of the texts for a "
+                                 "refresh (False: the main process encodes them all).")  # fmt: skip
 
     @model_validator(mode="after")
     def _sisters_need_balltree(self) -> RefreshSection:

@@ -118,14 +118,15 @@ def make_loss(recipe: Recipe, model):
 
     loss = recipe.loss
     if loss.type == "mnrl" and loss.false_negative_margin is None and loss.in_batch_negatives and not loss.mixing:
-        return MultipleNegativesRankingLoss(model, scale=loss.scale)
+        return MultipleNegativesRankingLoss(model, scale=loss.scale, gather_across_devices=loss.gather_across_devices)
     weights = {"mnrl": 1.0} if loss.type == "mnrl" else loss.weights  # masked MNRL alone is CombinedLoss's MNRL
     guide = load_model(loss.guide, max_seq_length=recipe.model.max_seq_length) if loss.guide else None
     return CombinedLoss(model, weights=weights, scale=loss.scale, contrastive_margin=loss.contrastive_margin,
                         weights_as_cosine_targets=loss.weights_as_cosine_targets,
                         false_negative_margin=loss.false_negative_margin, margin_strategy=loss.margin_strategy,
                         guide=guide, in_batch_negatives=loss.in_batch_negatives,
-                        track_scores=recipe.temperature is not None, **mixing_options(loss.mixing))  # fmt: skip
+                        track_scores=recipe.temperature is not None, gather_across_devices=loss.gather_across_devices,
+                        **mixing_options(loss.mixing))  # fmt: skip
 
 
 def mixing_options(mixing) -> dict:
@@ -170,17 +171,25 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
     Example:
         >>> metrics = train(load_recipe("recipes/scifact-static.yaml"))  # doctest: +SKIP
     """
+    import torch
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
 
+    from negmine import distributed
     from negmine.encode import EmbeddingMemory, Encoder
     from negmine.evaluation import evaluate_model, make_evaluator
     from negmine.models import load_model
     from negmine.outputs import write_json
 
+    distributed.init_distributed()  # under torchrun / accelerate launch: join the group (a wrong launch: one line)
+    main = distributed.is_main()
+    show_progress_bar = show_progress_bar and main
+    if not main:  # logs and progress bars from the main process only
+        logging.getLogger("negmine").setLevel(logging.WARNING)
     output = Path(output_dir or recipe.output_dir)
     checkpoints = output / "checkpoints"
-    output.mkdir(parents=True, exist_ok=True)
-    (output / "recipe.yaml").write_text(yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False))
+    if main:
+        output.mkdir(parents=True, exist_ok=True)
+        (output / "recipe.yaml").write_text(yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False))
 
     model = load_model(recipe.model.name, max_seq_length=recipe.model.max_seq_length)
     callbacks = []
@@ -193,7 +202,8 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
         pairs_summary += str(recipe.refresh.model_dump(mode="json", exclude_defaults=True))
         callbacks.append(refresh)
     else:
-        train_dataset, pairs_summary = training_pairs(recipe, output, show_progress_bar)
+        with distributed.main_process_first():  # the main process builds OUTPUT/pairs, the others read them
+            train_dataset, pairs_summary = training_pairs(recipe, output, show_progress_bar)
     loss = make_loss(recipe, model)
     controller = None
     if recipe.temperature is not None:
@@ -208,8 +218,13 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
         arguments.setdefault("metric_for_best_model", "eval_validation_cosine_ndcg@10")
     else:  # no validation split, or one evaluation at the end that the final one below repeats
         arguments.update(load_best_model_at_end=False, eval_strategy="no")
-    args = SentenceTransformerTrainingArguments(output_dir=str(checkpoints), disable_tqdm=not show_progress_bar,
-                                                report_to="none", **arguments)  # fmt: skip
+    if distributed.is_distributed() and not torch.cuda.is_available():
+        arguments.setdefault("use_cpu", True)  # what makes accelerate treat CPU processes as DDP (gloo)
+    try:
+        args = SentenceTransformerTrainingArguments(output_dir=str(checkpoints), disable_tqdm=not show_progress_bar,
+                                                    report_to="none", **arguments)  # fmt: skip
+    except ValueError as error:  # the trainer's own checks of the recipe's training section
+        raise NegmineError(f"training section: {' '.join(str(error).split())}") from None
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=train_dataset, loss=loss,
                                          evaluator=evaluator, callbacks=callbacks)  # fmt: skip
     start = time.perf_counter()
@@ -218,6 +233,8 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
         logger.info("resuming from %s", checkpoint)
     trainer.train(resume_from_checkpoint=checkpoint)
     train_seconds = time.perf_counter() - start
+    if not main:  # the model, metrics and logs are the main process's to write
+        return {}
 
     metrics, per_query = {}, {}
     # The corpus is encoded once for all splits (not at all when the last evaluation saw these weights).
@@ -229,6 +246,7 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
     card = output / "model" / "README.md"
     card.write_text(card.read_text() + "\n" + _card_section(recipe, pairs_summary, metrics))
     summary = {"splits": metrics, "train_seconds": round(train_seconds, 1), "resumed_from": checkpoint,
+               "processes": distributed.world_size(),
                "per_query_ndcg@10": per_query}  # fmt: skip
     if refresh is not None:  # the first mining happens before training; the refreshes inside it
         during = sum(entry["seconds"] for entry in refresh.history[1:])
