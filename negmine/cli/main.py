@@ -36,6 +36,7 @@ def _register() -> None:
     from negmine.cli.analyze import analyze_command
     from negmine.cli.audit import audit_command
     from negmine.cli.build_pairs import build_pairs_command
+    from negmine.cli.encode import encode_command
     from negmine.cli.env import env
     from negmine.cli.eval import eval_command
     from negmine.cli.study import study_command
@@ -45,6 +46,7 @@ def _register() -> None:
     cli.add_command(env)
     cli.add_command(eval_command)
     cli.add_command(build_pairs_command)
+    cli.add_command(encode_command)
     cli.add_command(validate_command)
     cli.add_command(train_command)
     cli.add_command(analyze_command)
