@@ -129,6 +129,25 @@ def main_process_first() -> Iterator[None]:
             dist.barrier()
 
 
+@contextlib.contextmanager
+def all_cores() -> Iterator[None]:
+    """For work only the main process does while the others wait (building pairs, the final evaluation): torch may
+    use every core this process may run on. CPU processes under torchrun get one thread each (it sets
+    ``OMP_NUM_THREADS=1``), right for training side by side and 2x slow for a phase the main process runs alone.
+    The identity in one process and on GPUs."""
+    import torch
+
+    if not is_distributed() or torch.cuda.is_available():
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(before, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def finish() -> None:
     """Wait for every process (the main one writes the outputs last), then leave the group: a process that exits
     with the group still open aborts (``terminate called without an active exception``)."""

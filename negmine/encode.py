@@ -48,7 +48,26 @@ def model_fingerprint(model: torch.nn.Module) -> str:
 
 def text_keys(texts: list[str]) -> np.ndarray:
     """Hex SHA-256 digests of the texts, as a ``(n,)`` array of 64-byte strings."""
-    return np.array([hashlib.sha256(t.encode("utf-8")).hexdigest().encode() for t in texts], dtype="S64")
+    digests = (hashlib.sha256(t.encode("utf-8")).hexdigest().encode() for t in texts)
+    return np.fromiter(digests, dtype="S64", count=len(texts))  # no list of 10M bytes objects on the way
+
+
+def key_prefixes(keys: np.ndarray) -> np.ndarray:
+    """The first 16 hex digits of each key as one ``uint64``: an eighth of the memory for matching millions of
+    keys (equal prefixes are then checked on the full keys).
+
+    Example:
+        >>> key_prefixes(np.array([b"00000000000000ff" + b"0" * 48], dtype="S64")).tolist()
+        [255]
+    """
+    digits = np.ascontiguousarray(keys, dtype="S64").view(np.uint8).reshape(-1, 64)
+    shifts = np.arange(15, -1, -1, dtype=np.uint64) * np.uint64(4)
+    out = np.empty(len(digits), dtype=np.uint64)
+    for start in range(0, len(digits), 1 << 20):  # in blocks: the nibbles of 10M keys would be 1.3 GB
+        block = digits[start : start + (1 << 20), :16]
+        nibbles = np.where(block >= ord("a"), block - ord("a") + 10, block - ord("0")).astype(np.uint64)
+        out[start : start + len(block)] = (nibbles << shifts).sum(axis=1, dtype=np.uint64)
+    return out
 
 
 class EmbeddingMemory:
@@ -199,11 +218,10 @@ class Encoder:
             raise NegmineError("vectors on disk need the embedding cache (use_cache=True)")
         folder = self.cache_folder(role)
         keys = text_keys(texts)
-        unique, first = np.unique(keys, return_index=True)
-        cached = [shard.keys for shard in iter_shards(folder, mmap=True)]  # checksums verified, vectors not loaded
-        known = np.concatenate(cached) if cached else np.zeros(0, dtype="S64")
-        todo = first[~np.isin(unique, known)]
-        todo.sort()
+        prefixes = key_prefixes(keys)  # matched as uint64: millions of keys in little memory
+        cached = [key_prefixes(shard.keys) for shard in iter_shards(folder, mmap=True)]  # checksums verified
+        unique, first = np.unique(prefixes, return_index=True)
+        todo = np.sort(first[~np.isin(unique, np.concatenate(cached))] if cached else first)
         self.last_encoded = len(todo)
         if len(todo):
             logger.info("encoding %d of %d texts into %s", len(todo), len(texts), folder)
@@ -215,13 +233,20 @@ class Encoder:
         if any(path.suffix == ".npz" for path in paths):
             raise NegmineError(f"{folder}: holds older .npz shards that cannot be memory-mapped; "
                                "point --cache-dir at a new folder")  # fmt: skip
-        every = np.concatenate([np.load(path / "keys.npy") for path in paths]) if paths else known
+        every = np.concatenate([key_prefixes(np.load(path / "keys.npy")) for path in paths]) if paths else prefixes[:0]
         order = np.argsort(every, kind="stable")
-        at = np.clip(np.searchsorted(every[order], keys), 0, max(len(every) - 1, 0))
+        at = np.clip(np.searchsorted(every[order], prefixes), 0, max(len(every) - 1, 0))
         rows = order[at] if len(every) else np.zeros(0, dtype=np.int64)
-        if len(keys) and not np.array_equal(every[rows], keys):
-            raise NegmineError(f"{folder}: texts missing from the cache after encoding (written by another run?)")
-        return RowView(ShardedVectors(paths), rows)
+        del order, at, every
+        vectors = ShardedVectors(paths)
+        shard_of = np.searchsorted(vectors.offsets, rows, side="right") - 1
+        for shard, path in enumerate(paths):  # the full keys, shard by shard: a prefix shared by two texts fails here
+            mine = np.flatnonzero(shard_of == shard)
+            if len(mine) and not np.array_equal(np.load(path / "keys.npy")[rows[mine] - vectors.offsets[shard]],
+                                                keys[mine]):  # fmt: skip
+                raise NegmineError(f"{folder}: texts missing from the cache after encoding, or two texts whose keys "
+                                   "share 16 hex digits")  # fmt: skip
+        return RowView(vectors, rows)
 
     def in_memory(self, texts: list[str], role: str = "document") -> bool:
         """Whether the :class:`EmbeddingMemory` holds every text's vector for this model state (no encoding)."""

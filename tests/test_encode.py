@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from negmine.encode import EmbeddingMemory, Encoder, model_fingerprint
 
@@ -161,3 +163,11 @@ def test_vectors_on_disk_need_the_cache(tiny_model):
 
     with pytest.raises(NegmineError, match="cache"):
         Encoder(tiny_model, use_cache=False).encode_to_disk(TEXTS)
+
+
+@given(st.lists(st.text(max_size=30), max_size=20))
+def test_key_prefixes_are_the_first_16_hex_digits(texts):
+    from negmine.encode import key_prefixes, text_keys
+
+    keys = text_keys(texts)
+    assert key_prefixes(keys).tolist() == [int(key[:16], 16) for key in keys.tolist()]

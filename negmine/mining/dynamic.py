@@ -174,7 +174,8 @@ class HardNegativeRefresh(TrainerCallback):
             # them), or slices were not asked for; the other processes need no vectors, only the main one mines
             if not distributed.is_main():
                 return None
-            vectors = encoder.encode(texts, role=role)
+            with distributed.all_cores():  # the others wait for the negatives
+                vectors = encoder.encode(texts, role=role)
             encoded = encoder.last_encoded
         elif distributed.is_distributed():  # each process encodes its slice, the main one gathers them
             part = texts[distributed.my_slice(len(texts))]

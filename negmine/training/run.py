@@ -202,7 +202,7 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
         pairs_summary += str(recipe.refresh.model_dump(mode="json", exclude_defaults=True))
         callbacks.append(refresh)
     else:
-        with distributed.main_process_first():  # the main process builds OUTPUT/pairs, the others read them
+        with distributed.main_process_first(), distributed.all_cores():  # main builds OUTPUT/pairs, others read
             train_dataset, pairs_summary = training_pairs(recipe, output, show_progress_bar)
     loss = make_loss(recipe, model)
     controller = None
@@ -239,9 +239,11 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
     metrics, per_query = {}, {}
     # The corpus is encoded once for all splits (not at all when the last evaluation saw these weights).
     encoder = Encoder(model, show_progress_bar=show_progress_bar, memory=memory)
-    for split in recipe.evaluation.splits:
-        per_query[split] = {}
-        metrics[split] = evaluate_model(model, load_split(recipe, split), encoder=encoder, per_query=per_query[split])
+    with distributed.all_cores():  # the others wait at the end: this process may take their cores
+        for split in recipe.evaluation.splits:
+            per_query[split] = {}
+            metrics[split] = evaluate_model(model, load_split(recipe, split), encoder=encoder,
+                                            per_query=per_query[split])  # fmt: skip
     model.save(str(output / "model"))
     card = output / "model" / "README.md"
     card.write_text(card.read_text() + "\n" + _card_section(recipe, pairs_summary, metrics))
