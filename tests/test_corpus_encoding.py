@@ -86,3 +86,38 @@ def test_unreachable_address_and_missing_ray_are_one_line(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "ray", None)
     with pytest.raises(NegmineError, match=r"negmine\[distributed\]"):
         connect_ray("local")
+
+
+def test_a_killed_job_leaves_whole_shards_and_a_rerun_encodes_only_the_rest(tiny_model_path, tmp_path):
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    corpus = tmp_path / "beir"
+    (corpus / "qrels").mkdir(parents=True)
+    with open(corpus / "corpus.jsonl", "w") as out:
+        out.writelines(json.dumps({"_id": f"d{i}", "title": "", "text": f"aspirin and bleeding number {i}"}) + "\n"
+                       for i in range(900))  # fmt: skip
+    (corpus / "queries.jsonl").write_text(json.dumps({"_id": "q0", "text": "aspirin"}) + "\n")
+    (corpus / "qrels" / "train.tsv").write_text("query-id\tcorpus-id\tscore\nq0\td0\t1\n")
+    command = [sys.executable, "-m", "negmine", "encode", str(corpus), "--model", str(tiny_model_path),
+               "--cache-dir", str(tmp_path / "cache"), "--shard-size", "3", "--batch-size", "3"]  # fmt: skip
+    job = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while not list((tmp_path / "cache").glob("*/*.shard")) and time.time() < deadline:
+        time.sleep(0.01)
+    os.killpg(job.pid, signal.SIGKILL)  # kill -9 mid-job
+    job.wait()
+    folder = next((tmp_path / "cache").iterdir())
+    done = len(list(folder.glob("*.shard")))
+    assert 0 < done < 300, "the job was killed before its first shard or after its last"
+    from negmine.shards import iter_shards
+
+    assert all(len(shard.keys) == 3 for shard in iter_shards(folder))  # whole shards only, every checksum good
+    again = encode_corpus(str(corpus), model=str(tiny_model_path), cache_dir=tmp_path / "cache", shard_size=3,
+                          show_progress_bar=False)  # fmt: skip
+    assert again["cached_before"] == 3 * done and again["encoded"] == 900 - 3 * done
+    assert len(list(folder.glob("*.shard"))) == 300
