@@ -100,6 +100,9 @@ def synthetic_config(spec: str, augmenters: tuple[str, ...], swap_terms: int, sw
               show_default=True)  # fmt: skip
 @click.option("--relabel", type=click.Path(dir_okay=False), default=None,
               help="A filled-in audit CSV (negmine audit): relevant rows become positives, never negatives.")
+@click.option("--extra-training", "extra_training", multiple=True, type=click.Choice(["scifact_test_claims"]),
+              help="More training queries after the validation carve: scifact_test_claims (claims_test.jsonl's 300 "
+                   "unlabelled claims and their cited documents; not the held-out dev claims).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing --out folder.")
 def build_pairs_command(dataset, out, split, data_dir, validation_fraction, seed, model, max_seq_length, batch_size,
                         backend, cache_dir, task, searchers, index_factory, searcher, nprobe, ef_search, use_gpu,
@@ -107,7 +110,7 @@ def build_pairs_command(dataset, out, split, data_dir, validation_fraction, seed
                         max_score, min_score,
                         sampling_strategy, reuse_bias, num_negatives, output_format, weighting, rationale_passages,
                         topic_negatives, corpus_pairs, min_words, no_noise_filter, synthetic_spec, augmenters,
-                        swap_terms, swap_donor, relabel, overwrite) -> None:  # fmt: skip
+                        swap_terms, swap_donor, relabel, extra_training, overwrite) -> None:  # fmt: skip
     """Build training pairs for DATASET (a name under the data root, e.g. scifact, or a BEIR folder)."""
     from negmine.mining.static import MiningParams
     from negmine.outputs import check_writable
@@ -130,7 +133,7 @@ def build_pairs_command(dataset, out, split, data_dir, validation_fraction, seed
         train_size=train_size, mining=mining, output_format=output_format,
         weighting=weighting, rationale_passages=rationale_passages, topic_negatives=topic_negatives,
         corpus_pairs=[s.strip() for s in corpus_pairs.split(",") if s.strip()], noise_filter=not no_noise_filter,
-        min_words=min_words, synthetic=synthetic, relabel=relabel,
+        min_words=min_words, synthetic=synthetic, relabel=relabel, extra_training=list(extra_training),
     ))  # fmt: skip
     start = time.perf_counter()
     dataset, manifest = build_pairs(config, out, overwrite=overwrite)

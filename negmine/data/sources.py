@@ -44,12 +44,19 @@ def dataset_folder(dataset: str | Path, data_dir: str | Path | None = None, down
     return folder
 
 
+EXTRA_TRAINING = {
+    "scifact_test_claims": "SciFact's claims_test.jsonl: 300 claims with their cited_doc_ids and no labels (the "
+    "release withholds only the labels); disjoint from the labelled dev claims that BEIR calls 'test'",
+}
+
+
 def load_retrieval(
     dataset: str | Path,
     split: str,
     data_dir: str | Path | None = None,
     validation_fraction: float = DEFAULT_VALIDATION_FRACTION,
     seed: int = DEFAULT_SEED,
+    extra_training: tuple[str, ...] | list[str] = (),
 ) -> RetrievalData:
     """Load a split of a data set in the common retrieval form.
 
@@ -62,6 +69,8 @@ def load_retrieval(
         data_dir: the data root (default ``$NEGMINE_DATA`` or ``./data``).
         validation_fraction: the share of training queries carved out for validation; 0 keeps all for train.
         seed: the seed of the carve.
+        extra_training: more training queries, added to ``train`` after the validation carve (so validation never
+            changes): ``scifact_test_claims`` (:data:`EXTRA_TRAINING`). Ignored for the other splits.
 
     Returns:
         A :class:`RetrievalData` whose ``split`` is the one asked for.
@@ -78,9 +87,11 @@ def load_retrieval(
         if validation_fraction <= 0:
             if split == "validation":
                 raise NegmineError("split 'validation' needs a validation fraction above 0")
-            return full
+            return _with_extra(full, folder, extra_training) if split == "train" else full
         train_ids, validation_ids = carve_validation(full.relevant_docs(), validation_fraction, seed)
-        return full.subset(train_ids if split == "train" else validation_ids, split)
+        if split == "validation":
+            return full.subset(validation_ids, split)
+        return _with_extra(full.subset(train_ids, split), folder, extra_training)
     if split in ("dev", "test"):
         return _read_split(folder, split, name)
     raise NegmineError(f"unknown split '{split}' (choose from {', '.join(SPLITS)})")
@@ -111,3 +122,21 @@ def _read_split(folder: Path, split: str, name: str) -> RetrievalData:
             f"in {folder}/ or qrels/test.tsv in {beir}/ to evaluate on them"
         )
     raise NegmineError(f"split '{split}' is not in {folder} (no qrels/{split}.tsv)")
+
+
+def _with_extra(data: RetrievalData, folder: Path, extra: tuple[str, ...] | list[str]) -> RetrievalData:
+    """``data`` (the training split) with the queries and qrels of each extra training source added."""
+    for source in extra:
+        if source not in EXTRA_TRAINING:
+            raise NegmineError(f"extra_training: unknown source '{source}' (choose from {', '.join(EXTRA_TRAINING)})")
+        if not SciFactRelease.is_release(folder) or not (folder / CLAIM_FILES["test"]).is_file():
+            raise NegmineError(f"extra_training {source}: needs the SciFact release's {CLAIM_FILES['test']} "
+                               f"in {folder}")  # fmt: skip
+        added = SciFactRelease.load(folder).to_retrieval("test")
+        clash = sorted(set(added.queries) & set(data.queries), key=str)
+        if clash:
+            raise NegmineError(f"{folder / CLAIM_FILES['test']}: claim ids {clash[:5]} are also training claims")
+        data = RetrievalData(corpus=data.corpus, queries={**data.queries, **added.queries},
+                             qrels={**data.qrels, **added.qrels}, name=data.name, split=data.split,
+                             sources=tuple(dict.fromkeys((*data.sources, *added.sources))))  # fmt: skip
+    return data

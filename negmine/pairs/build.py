@@ -42,6 +42,10 @@ class PairsConfig(BaseModel):
     split: Literal["train", "validation", "dev", "test"] = "train"
     data_dir: str | None = None
     validation_fraction: float = Field(0.2, ge=0, lt=1, description="Carved out of train; 0 uses every claim.")
+    extra_training: list[Literal["scifact_test_claims"]] = Field(
+        default_factory=list, description="More training queries, added after the validation carve (see "
+        "negmine.data.sources.EXTRA_TRAINING)."
+    )
     seed: int = 42
     model: str = "all-MiniLM-L6-v2"
     max_seq_length: int | None = None
@@ -158,7 +162,10 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
     clock = time.perf_counter()
 
     folder = dataset_folder(config.dataset, config.data_dir)
-    data = load_retrieval(folder, config.split, validation_fraction=config.validation_fraction, seed=config.seed)
+    if config.extra_training and config.task == "verification":
+        raise NegmineError("extra_training: its claims carry no SUPPORT / CONTRADICT labels; use task retrieval")
+    data = load_retrieval(folder, config.split, validation_fraction=config.validation_fraction, seed=config.seed,
+                          extra_training=config.extra_training)  # fmt: skip
     relabel = None
     if config.relabel:
         from negmine.analysis.audit import apply_relabel, read_relabel

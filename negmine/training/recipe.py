@@ -74,6 +74,10 @@ class DataSection(BaseModel):
     validation_fraction: float = Field(0.2, ge=0, lt=1, description="0 trains on every training claim (release).")
     seed: int = 42
     data_dir: str | None = None
+    extra_training: list[Literal["scifact_test_claims"]] = Field(
+        default_factory=list, description="More training queries after the validation carve: scifact_test_claims "
+        "(claims_test.jsonl's 300 unlabelled claims with their cited documents; not the dev claims)."
+    )
 
 
 class PairsFromDisk(BaseModel):

@@ -35,7 +35,7 @@ def load_split(recipe: Recipe, split: str):
 
     data = recipe.data
     return load_retrieval(data.dataset, split, data_dir=data.data_dir, validation_fraction=data.validation_fraction,
-                          seed=data.seed)  # fmt: skip
+                          seed=data.seed, extra_training=data.extra_training)  # fmt: skip
 
 
 def plain_pairs(recipe: Recipe):

@@ -92,3 +92,42 @@ def test_hub_fallback_writes_beir_layout(monkeypatch, tmp_path, beir_dir):
 def test_unknown_dataset_names_the_beir_layout(tmp_path):
     with pytest.raises(NegmineError, match=r"dataset 'nfcorpus' not found: put corpus.jsonl, queries.jsonl"):
         load_retrieval("nfcorpus", "train", data_dir=tmp_path)
+
+
+@pytest.fixture
+def with_test_claims(scifact_dir, tmp_path):
+    """The tiny release with claims_test.jsonl citing documents (the fixture's own cites none)."""
+    folder = tmp_path / "scifact"
+    shutil.copytree(scifact_dir, folder)
+    (folder / "claims_test.jsonl").write_text(
+        '{"id": 30, "claim": "Bed nets prevent malaria in adults.", "cited_doc_ids": [104]}\n'
+        '{"id": 31, "claim": "Coffee cures cancer.", "cited_doc_ids": []}\n'
+    )
+    return folder
+
+
+def test_extra_training_claims_join_train_after_the_carve(with_test_claims):
+    plain = load_retrieval(with_test_claims, "train", validation_fraction=0.3, seed=1)
+    extra = load_retrieval(with_test_claims, "train", validation_fraction=0.3, seed=1,
+                           extra_training=["scifact_test_claims"])  # fmt: skip
+    assert set(extra.queries) - set(plain.queries) == {"30", "31"}
+    assert extra.relevant_docs()["30"] == {"104"} and "31" not in extra.relevant_docs()  # no cited doc: no anchor
+    assert any(source.endswith("claims_test.jsonl") for source in extra.sources)
+    for split in ("validation", "dev"):  # never changed by the extra source
+        kwargs = dict(validation_fraction=0.3, seed=1)
+        assert load_retrieval(with_test_claims, split, **kwargs).queries == load_retrieval(
+            with_test_claims, split, extra_training=["scifact_test_claims"], **kwargs).queries
+
+
+def test_extra_training_needs_the_file_and_retrieval_labels(with_test_claims, scifact_dir, tmp_path, tiny_model_path):
+    from negmine.pairs import PairsConfig, build_pairs
+
+    (with_test_claims / "claims_test.jsonl").unlink()
+    with pytest.raises(NegmineError, match="needs the SciFact release's claims_test.jsonl"):
+        load_retrieval(with_test_claims, "train", validation_fraction=0, extra_training=["scifact_test_claims"])
+    with pytest.raises(NegmineError, match="unknown source"):
+        load_retrieval(scifact_dir, "train", validation_fraction=0, extra_training=["claims_dev"])
+    config = PairsConfig(dataset=str(scifact_dir), model=str(tiny_model_path), task="verification",
+                         extra_training=["scifact_test_claims"])  # fmt: skip
+    with pytest.raises(NegmineError, match="no SUPPORT / CONTRADICT labels"):
+        build_pairs(config, tmp_path / "out")

@@ -151,3 +151,17 @@ def test_vectors_on_disk_mine_what_exact_search_in_memory_mines(scifact_dir, tin
     assert manifest["searcher"]["dense"].startswith("faiss-cpu streamed")
     with pytest.raises(NegmineError, match="Flat would hold every vector"):
         build_pairs(config(scifact_dir, tiny_model_path, tmp_path, vectors_on_disk=True), tmp_path / "flat")
+
+
+def test_extra_training_claims_become_anchors(scifact_dir, tiny_model_path, tmp_path):
+    import shutil
+
+    folder = tmp_path / "scifact"
+    shutil.copytree(scifact_dir, folder)
+    claim = '{"id": 30, "claim": "Bed nets prevent malaria.", "cited_doc_ids": [104]}\n'
+    (folder / "claims_test.jsonl").write_text(claim)
+    dataset, manifest = build_pairs(config(folder, tiny_model_path, tmp_path, extra_training=["scifact_test_claims"]),
+                                    tmp_path / "out")  # fmt: skip
+    rows = dataset.to_pandas()
+    assert set(rows[rows["query_id"] == "30"]["positive_id"]) == {"104"}
+    assert manifest["counts"]["anchors"] == 11 and str(folder / "claims_test.jsonl") in manifest["inputs"]
