@@ -92,8 +92,9 @@ def build_tiny_model(folder: Path, texts: list[str], seed: int = 0, max_position
 
 @pytest.fixture
 def build_tiny(tmp_path):
-    """Build another tiny model (``build_tiny(max_positions=512)``) into the test's folder; returns its path."""
-    return lambda **options: build_tiny_model(tmp_path / "built-model", fixture_texts(), **options)
+    """Build another tiny model (``build_tiny(max_positions=512)``, or ``build_tiny("name", seed=1)`` for several)
+    into the test's folder; returns its path."""
+    return lambda name="built-model", **options: build_tiny_model(tmp_path / name, fixture_texts(), **options)
 
 
 @pytest.fixture(scope="session")

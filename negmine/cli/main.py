@@ -39,6 +39,7 @@ def _register() -> None:
     from negmine.cli.encode import encode_command
     from negmine.cli.env import env
     from negmine.cli.eval import eval_command
+    from negmine.cli.soup import soup_command
     from negmine.cli.study import study_command
     from negmine.cli.train import train_command
     from negmine.cli.validate import validate_command
@@ -52,6 +53,7 @@ def _register() -> None:
     cli.add_command(analyze_command)
     cli.add_command(audit_command)
     cli.add_command(study_command)
+    cli.add_command(soup_command)
 
 
 _register()

@@ -106,7 +106,10 @@ class MixingSection(BaseModel):
 
 class LossSection(BaseModel):
     model_config = Strict
-    type: Literal["combined", "mnrl"] = "combined"
+    # cached-mnrl: sentence-transformers' CachedMultipleNegativesRankingLoss (GradCache): batches far larger than
+    # memory holds, encoded mini_batch_size texts at a time, with the same gradients as one large batch
+    type: Literal["combined", "mnrl", "cached-mnrl"] = "combined"
+    mini_batch_size: int = Field(32, ge=1, description="cached-mnrl: texts a forward pass.")
     weights: dict[Literal["mnrl", "contrastive", "cosine"], NonNegativeFloat] = Field(
         default_factory=lambda: dict(DEFAULT_WEIGHTS)
     )
@@ -126,6 +129,14 @@ class LossSection(BaseModel):
         if not any(w > 0 for w in weights.values()):
             raise ValueError("at least one weight must be above 0")
         return weights
+
+    @model_validator(mode="after")
+    def _cached_is_plain_mnrl(self) -> LossSection:
+        if self.type == "cached-mnrl" and (self.false_negative_margin is not None or not self.in_batch_negatives
+                                           or self.mixing is not None or self.guide is not None):  # fmt: skip
+            raise ValueError("type cached-mnrl is plain MNRL with GradCache: it takes no false_negative_margin, "
+                             "guide, mixing or in_batch_negatives false")  # fmt: skip
+        return self
 
 
 TRAINING_DEFAULTS: dict[str, Any] = {

@@ -111,12 +111,18 @@ def refresh_callback(recipe: Recipe, memory=None, output: Path | None = None):
 
 def make_loss(recipe: Recipe, model):
     """The recipe's loss as a sentence-transformers loss module."""
-    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    from sentence_transformers.sentence_transformer.losses import (
+        CachedMultipleNegativesRankingLoss,
+        MultipleNegativesRankingLoss,
+    )
 
     from negmine.losses import CombinedLoss
     from negmine.models import load_model
 
     loss = recipe.loss
+    if loss.type == "cached-mnrl":  # GradCache: the batch's in-batch negatives at a mini-batch's memory
+        return CachedMultipleNegativesRankingLoss(model, scale=loss.scale, mini_batch_size=loss.mini_batch_size,
+                                                  gather_across_devices=loss.gather_across_devices)  # fmt: skip
     if loss.type == "mnrl" and loss.false_negative_margin is None and loss.in_batch_negatives and not loss.mixing:
         return MultipleNegativesRankingLoss(model, scale=loss.scale, gather_across_devices=loss.gather_across_devices)
     weights = {"mnrl": 1.0} if loss.type == "mnrl" else loss.weights  # masked MNRL alone is CombinedLoss's MNRL

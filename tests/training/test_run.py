@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 import yaml
 from click.testing import CliRunner
 from sentence_transformers import SentenceTransformer
@@ -157,3 +158,22 @@ def test_refresh_needs_inline_pairs(tmp_path, scifact_dir, tiny_model_path):
     path.write_text(yaml.safe_dump(tree))
     result = CliRunner().invoke(cli, ["validate", str(path)])
     assert result.exit_code == 1 and "refresh: re-mining needs inline pairs options" in result.output
+
+
+def test_cached_mnrl_is_sentence_transformers_gradcache_and_trains(tmp_path, scifact_dir, tiny_model_path):
+    from sentence_transformers.sentence_transformer.losses import CachedMultipleNegativesRankingLoss
+
+    from negmine.errors import NegmineError
+    from negmine.models import load_model
+    from negmine.training.recipe import load_recipe
+    from negmine.training.run import make_loss
+
+    path = recipe_file(tmp_path, scifact_dir, tiny_model_path, num_train_epochs=1)
+    cached = [("loss.type", "cached-mnrl"), ("loss.mini_batch_size", 2)]
+    loss = make_loss(load_recipe(path, cached), load_model(str(tiny_model_path)))
+    assert isinstance(loss, CachedMultipleNegativesRankingLoss) and loss.mini_batch_size == 2
+    with pytest.raises(NegmineError, match="cached-mnrl is plain MNRL"):
+        load_recipe(path, [*cached, ("loss.false_negative_margin", 0.1)])
+    result = CliRunner().invoke(cli, ["train", str(path), "--loss.type", "cached-mnrl", "--loss.mini_batch_size", "2"])
+    assert result.exit_code == 0, result.output
+    assert any("loss" in entry for entry in json.loads((tmp_path / "run" / "train_log.json").read_text()))
