@@ -25,6 +25,7 @@ from typing import Literal
 import numpy as np
 from transformers import TrainerCallback
 
+from negmine import distributed
 from negmine.mining.schedules import CurriculumStage, RandomRateSchedule, stage_at
 from negmine.mining.static import MiningParams, mine_negatives
 
@@ -164,8 +165,6 @@ class HardNegativeRefresh(TrainerCallback):
                           calibration_texts=self.documents[:300])  # fmt: skip
         if not texts:
             return np.zeros((0, 1), dtype=np.float32)
-        from negmine import distributed
-
         held = distributed.is_distributed() and distributed.broadcast(
             encoder.in_memory(texts, role) if distributed.is_main() else None
         )
@@ -198,8 +197,6 @@ class HardNegativeRefresh(TrainerCallback):
 
     def mine(self, model, epoch: float = 0.0, step: int = 0) -> dict:
         """Re-mine the negatives of (a fraction of) the queries with ``model``; returns this refresh's log entry."""
-        from negmine import distributed
-
         training = model.training
         model.eval()  # no dropout while encoding
         try:
@@ -215,8 +212,6 @@ class HardNegativeRefresh(TrainerCallback):
     def _share_main_state(self) -> dict:
         """Under DistributedDataParallel: every process takes the main process's negatives (and random state, so
         later query fractions agree), and the log entry records each process's checksum of them."""
-        from negmine import distributed
-
         names = ("negatives", "negative_sources", "negative_random", "pool")
         state = distributed.broadcast({**{name: getattr(self, name) for name in names},
                                        "rng": self.rng.bit_generator.state,
@@ -290,8 +285,6 @@ class HardNegativeRefresh(TrainerCallback):
         else:
             query_vectors = self._encode(model, [self.queries[q] for q in queries], "query")
         doc_vectors = self._encode(model, [self.documents[d] for d in docs], "document")
-        from negmine import distributed
-
         if not distributed.is_main():  # the main process searches and mines; mine() shares its result
             return None
         local = {int(d): i for i, d in enumerate(docs)}
