@@ -31,38 +31,46 @@ def _save(fig, path: Path, rect: tuple[float, float, float, float] | None = None
     return path
 
 
-def score_violins(scores: dict[str, dict[str, np.ndarray]], path: Path) -> Path:
-    """Positive and negative reference scores side by side, per set and per ``negative_source``.
+def score_violins(scores: dict[str, dict[str, np.ndarray]], path: Path, columns: int = 4) -> Path:
+    """Positive and negative reference scores side by side, one panel per set (small multiples on a shared score
+    axis), one violin for the positives and one per ``negative_source``.
 
     Args:
         scores: set name -> ``{"positive": s(q,p), "negative": s(q,n), "sources": source of each negative}``.
         path: the PNG to write.
+        columns: panels a row.
 
     Returns:
         ``path``.
     """
     plt = _pyplot()
-    groups, labels, colours = [], [], []
-    for name, values in scores.items():
-        groups.append(values["positive"])
-        labels.append(f"{name}\npositives")
-        colours.append("tab:green")
+    names = list(scores)
+    columns = max(1, min(columns, len(names)))
+    rows = -(-len(names) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 2.9 * rows), sharey=True, squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        values = scores[name]
         sources = values["sources"]
+        groups, labels, colours = [values["positive"]], ["positives"], ["tab:green"]
         for source in sorted(set(sources.tolist())):
             groups.append(values["negative"][sources == source])
-            labels.append(f"{name}\nneg: {source}")
+            labels.append(str(source))
             colours.append("tab:red")
-    width = max(6.0, 1.1 * len(groups))
-    fig, ax = plt.subplots(figsize=(min(width, 24), 4.8))
-    parts = ax.violinplot(groups, showmedians=True, widths=0.8)
-    for body, colour in zip(parts["bodies"], colours, strict=True):
-        body.set_facecolor(colour)
-        body.set_alpha(0.5)
-    ax.set_xticks(range(1, len(groups) + 1), labels, rotation=30 if len(groups) > 6 else 0, ha="right"
-                  if len(groups) > 6 else "center", fontsize=8)  # fmt: skip
-    ax.set_ylabel("reference cosine score s(q, ·)")
-    ax.set_title("Positive vs negative scores (reference encoder)")
-    ax.grid(axis="y", alpha=0.3)
+        kept = [(g, label, c) for g, label, c in zip(groups, labels, colours, strict=True) if len(g)]
+        parts = ax.violinplot([g for g, _, _ in kept], showmedians=True, widths=0.8)
+        for body, (_, _, colour) in zip(parts["bodies"], kept, strict=True):
+            body.set_facecolor(colour)
+            body.set_alpha(0.5)
+        slanted = len(kept) > 3 or max(len(label) for _, label, _ in kept) > 12
+        ax.set_xticks(range(1, len(kept) + 1), [label for _, label, _ in kept], fontsize=7,
+                      rotation=30 if slanted else 0, ha="right" if slanted else "center")  # fmt: skip
+        ax.set_title(name, fontsize=9)
+        ax.grid(axis="y", alpha=0.3)
+    for ax in axes.flat[len(names):]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("reference cosine s(q, ·)", fontsize=8)
+    fig.suptitle("Positive (green) vs negative (red) scores, reference encoder")
     return _save(fig, path)
 
 
@@ -160,29 +168,73 @@ def evolution(records: list[dict], dynamics: list[dict], path: Path) -> Path | N
     return _save(fig, path, rect=(0, 0.06 * ((len(labels) + 2) // 3), 1, 1))
 
 
+def strategy_of(run: str) -> str:
+    """A study run's strategy: its name less the ``-seedN`` suffix (the name itself otherwise).
+
+    Example:
+        >>> strategy_of("balltree-decay-seed12"), strategy_of("static")
+        ('balltree-decay', 'static')
+    """
+    import re
+
+    return re.sub(r"-seed\d+$", "", run)
+
+
+def spread_labels(ax, labels: list) -> None:
+    """Give each annotation the first of a few nearby offsets (right, left, above, below its point, then further)
+    at which it overlaps no label placed before it; one that fits nowhere keeps its first place. Labels stay next
+    to their points, and nearby points' labels stay readable."""
+    renderer = ax.figure.canvas.get_renderer()
+    offsets = [(5, 4), (-5, 4), (5, -11), (-5, -11), (5, 14), (-5, 14), (5, -21), (-5, -21), (5, 24), (-5, 24)]
+    placed = []
+    for label in labels:
+        for dx, dy in offsets:
+            label.set_position((dx, dy))
+            label.set_horizontalalignment("left" if dx > 0 else "right")
+            box = label.get_window_extent(renderer).expanded(1.03, 1.15)
+            if not any(box.overlaps(other) for other in placed):
+                break
+        else:
+            label.set_position(offsets[0])
+            label.set_horizontalalignment("left")
+            box = label.get_window_extent(renderer)
+        placed.append(box)
+
+
 def hardness_diversity(records: list[dict], path: Path) -> Path | None:
     """One point per run: the mean margin (reference encoder, lower = harder) against the Vendi score of its
-    negatives, coloured by validation nDCG@10."""
+    negatives, coloured by validation nDCG@10; a study's runs are labelled once per strategy, at the mean of its
+    seeds, and labels that would overlap are moved apart."""
     plt = _pyplot()
     points = [r for r in records if r.get("source") == "all" and r["encoder"] == "reference"
               and r.get("validation.ndcg@10") is not None
               and not (str(r.get("negatives_at", "")).startswith("refresh-") and r["negatives_at"] != "refresh-00")]
     if not points:
         return None
-    fig, ax = plt.subplots(figsize=(7, 5.5))
-    x = [r["hardness.margin.mean"] for r in points]
-    y = [r["diversity.vendi"] for r in points]
+    fig, ax = plt.subplots(figsize=(8, 6))
+    x = np.array([r["hardness.margin.mean"] for r in points])
+    y = np.array([r["diversity.vendi"] for r in points])
     c = [r["validation.ndcg@10"] for r in points]
-    dots = ax.scatter(x, y, c=c, cmap="viridis", s=60, edgecolors="black")
-    middle = (min(x) + max(x)) / 2
-    for r, xi, yi in zip(points, x, y, strict=True):
-        right = xi > middle  # labels of the right half go to the left of their point, so none is clipped
-        ax.annotate(r["set"], (xi, yi), fontsize=7, xytext=(-5 if right else 5, 4), textcoords="offset points",
-                    ha="right" if right else "left")  # fmt: skip
+    dots = ax.scatter(x, y, c=c, cmap="viridis", s=45, edgecolors="black")
+    groups: dict[str, list[int]] = {}
+    for i, r in enumerate(points):
+        groups.setdefault(strategy_of(str(r["set"])), []).append(i)
+    seeds = max(len(members) for members in groups.values()) > 1
+    labels = []
+    for name, members in sorted(groups.items(), key=lambda item: -float(y[item[1]].mean())):
+        gx, gy = float(x[members].mean()), float(y[members].mean())
+        if len(members) > 1:  # the seeds of one strategy, joined to their mean
+            for m in members:
+                ax.plot([gx, x[m]], [gy, y[m]], color="grey", lw=0.6, alpha=0.6, zorder=0)
+        labels.append(ax.annotate(name if seeds else str(points[members[0]]["set"]), (gx, gy), fontsize=7,
+                                  xytext=(5, 4), textcoords="offset points"))  # fmt: skip
     ax.margins(0.2)  # room for the labels
     fig.colorbar(dots, ax=ax, label="validation nDCG@10")
     ax.set_xlabel("mean margin s(q,p) - s(q,n), reference encoder (lower = harder)")
     ax.set_ylabel("Vendi score of the negatives (higher = more diverse)")
-    ax.set_title("Hardness vs diversity, one point per run")
+    ax.set_title("Hardness vs diversity, one point per run" + (" (labels: strategy, at its seeds' mean)" if seeds
+                                                                 else ""))  # fmt: skip
     ax.grid(alpha=0.3)
+    fig.tight_layout()
+    spread_labels(ax, labels)
     return _save(fig, path)

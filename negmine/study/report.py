@@ -38,6 +38,20 @@ def correlation_plot(correlations: list[dict], quality: str, path: Path) -> Path
     return _save(fig, path)
 
 
+def first_seeds(scores: dict) -> dict:
+    """One run a strategy (its lowest seed) for the score violins: the seeds' distributions barely differ, and one
+    panel a run of a 16 x 3 grid would be unreadable."""
+    import re
+
+    chosen: dict[str, tuple[int, str]] = {}
+    for name in scores:
+        found = re.match(r"(.*)-seed(\d+)$", name)
+        strategy, seed = (found.group(1), int(found.group(2))) if found else (name, 0)
+        if strategy not in chosen or seed < chosen[strategy][0]:
+            chosen[strategy] = (seed, name)
+    return {name: scores[name] for _, name in sorted(chosen.values(), key=lambda pair: pair[1])}
+
+
 def _fmt(value, digits: int = 4):
     return "" if value is None else (f"{value:.{digits}f}" if isinstance(value, float) else str(value))
 
@@ -138,8 +152,8 @@ def write_report(spec, out: Path, runs: list[dict], stats: dict, analysis, secon
         written = []
         for path in (correlation_plot(stats["correlations"], spec.quality, tmp / "correlations.png"),
                      draw.hardness_diversity(analysis.records, tmp / "hardness_diversity.png") if analysis else None,
-                     draw.score_violins(analysis.scores, tmp / "violins.png") if analysis and analysis.scores
-                     else None,
+                     draw.score_violins(first_seeds(analysis.scores), tmp / "violins.png")
+                     if analysis and analysis.scores else None,
                      draw.evolution(analysis.records, analysis.dynamics, tmp / "evolution.png") if analysis
                      else None):  # fmt: skip
             if path is not None:

@@ -211,3 +211,22 @@ def test_a_further_model_measures_the_same_pairs(pairs_dir, tiny_model_path, tmp
     assert [r["encoder"] for r in records] == ["reference", "model"]
     # the same weights give the same measures
     assert records[0]["hardness.margin.mean"] == pytest.approx(records[1]["hardness.margin.mean"])
+
+
+def test_labels_of_nearby_points_are_moved_apart():
+    from negmine.analysis.plots import _pyplot, spread_labels, strategy_of
+
+    plt = _pyplot()
+    fig, ax = plt.subplots()
+    ax.scatter([0, 0.01, 0.02, 1], [0, 0.01, 0, 1])
+    labels = [ax.annotate(f"strategy-{i}", (x, y), xytext=(5, 4), textcoords="offset points")
+              for i, (x, y) in enumerate([(0, 0), (0.01, 0.01), (0.02, 0), (1, 1)])]  # fmt: skip
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    before = [label.get_window_extent(renderer) for label in labels]
+    assert before[0].overlaps(before[1])  # the test can fail: these labels start on top of each other
+    spread_labels(ax, labels)
+    after = [label.get_window_extent(renderer) for label in labels]
+    assert not any(a.overlaps(b) for i, a in enumerate(after) for b in after[:i])
+    plt.close(fig)
+    assert strategy_of("semi-hard-seed3") == "semi-hard" and strategy_of("seedless") == "seedless"

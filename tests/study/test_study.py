@@ -132,3 +132,10 @@ def test_comparisons_besides_the_baseline_are_paired_by_seed():
     assert [(p["strategy"], p["baseline"]) for p in paired] == [("b", "a"), ("c", "a"), ("c", "b")]
     c_b = paired[2]
     assert c_b["seeds"] == 2 and abs(c_b["mean_diff"] - (0.05 + 0.04) / 2) < 1e-9
+
+
+def test_violins_take_one_run_a_strategy_its_lowest_seed():
+    from negmine.study.report import first_seeds
+
+    scores = {"static-seed2": 2, "static-seed1": 1, "random-seed3": 3, "plain": 0}
+    assert first_seeds(scores) == {"plain": 0, "random-seed3": 3, "static-seed1": 1}
