@@ -121,3 +121,15 @@ def test_a_killed_job_leaves_whole_shards_and_a_rerun_encodes_only_the_rest(tiny
                           show_progress_bar=False)  # fmt: skip
     assert again["cached_before"] == 3 * done and again["encoded"] == 900 - 3 * done
     assert len(list(folder.glob("*.shard"))) == 300
+
+
+def test_the_local_process_pool_writes_the_single_process_vectors(scifact_dir, tiny_model_path, tmp_path):
+    one = encode_corpus(str(scifact_dir), model=str(tiny_model_path), cache_dir=tmp_path / "one", shard_size=5,
+                        show_progress_bar=False)  # fmt: skip
+    two = encode_corpus(str(scifact_dir), model=str(tiny_model_path), cache_dir=tmp_path / "two", shard_size=5,
+                        processes=2, show_progress_bar=False)  # fmt: skip
+    assert two["engine"] == "local, 2 processes" and two["encoded"] == one["encoded"] > 0
+    a, b = cached_vectors(one["folder"]), cached_vectors(two["folder"])
+    assert set(a) == set(b)
+    for key in a:
+        np.testing.assert_allclose(a[key], b[key], atol=1e-6)
