@@ -27,11 +27,12 @@ logger = logging.getLogger(__name__)
 
 def load_corpus_texts(dataset: str, data_dir: str | None = None) -> list[str]:
     """The corpus's texts (title and text joined, as every negmine command encodes them), in corpus order."""
-    from negmine.data import load_retrieval
+    from negmine.data import dataset_folder, load_retrieval
 
+    folder = dataset_folder(dataset, data_dir)  # a missing data set is its own error, not "no split"
     for split in ("train", "test", "dev"):  # any split carries the whole corpus; train first
         try:
-            data = load_retrieval(dataset, split, data_dir=data_dir, validation_fraction=0)
+            data = load_retrieval(folder, split, validation_fraction=0)
         except NegmineError:
             continue
         return data.document_texts()
