@@ -240,8 +240,10 @@ class Encoder:
         del order, at, every
         vectors = ShardedVectors(paths)
         shard_of = np.searchsorted(vectors.offsets, rows, side="right") - 1
+        by_shard = np.argsort(shard_of, kind="stable")
+        bounds = np.searchsorted(shard_of[by_shard], np.arange(len(paths) + 1))
         for shard, path in enumerate(paths):  # the full keys, shard by shard: a prefix shared by two texts fails here
-            mine = np.flatnonzero(shard_of == shard)
+            mine = by_shard[bounds[shard] : bounds[shard + 1]]
             if len(mine) and not np.array_equal(np.load(path / "keys.npy")[rows[mine] - vectors.offsets[shard]],
                                                 keys[mine]):  # fmt: skip
                 raise NegmineError(f"{folder}: texts missing from the cache after encoding, or two texts whose keys "

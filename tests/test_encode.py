@@ -171,3 +171,12 @@ def test_key_prefixes_are_the_first_16_hex_digits(texts):
 
     keys = text_keys(texts)
     assert key_prefixes(keys).tolist() == [int(key[:16], 16) for key in keys.tolist()]
+
+
+def test_vectors_on_disk_refuse_two_texts_whose_key_prefixes_collide(tiny_model, tmp_path, monkeypatch):
+    import negmine.encode as encode
+    from negmine.errors import NegmineError
+
+    monkeypatch.setattr(encode, "key_prefixes", lambda keys: np.zeros(len(keys), dtype=np.uint64))
+    with pytest.raises(NegmineError, match="share 16 hex digits"):  # never the other text's vector
+        Encoder(tiny_model, cache_dir=tmp_path, show_progress_bar=False).encode_to_disk(TEXTS[:2])
