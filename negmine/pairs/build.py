@@ -156,6 +156,8 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
     from negmine.search.dense import dense_searcher
 
     out = check_writable(out, overwrite)
+    if config.vectors_on_disk:
+        _check_on_disk(config)  # before any loading: a Flat index with vectors on disk is a mistake
     if config.synthetic is not None:
         config.synthetic.check_resources()
     timings: dict[str, float] = {}
@@ -189,7 +191,6 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
                       show_progress_bar=show_progress_bar, backend=config.backend,
                       calibration_texts=doc_texts[:300])  # fmt: skip
     if config.vectors_on_disk:
-        _check_on_disk(config)
         doc_embeddings = encoder.encode_to_disk(doc_texts, role="document")
     else:
         doc_embeddings = encoder.encode(doc_texts, role="document")
