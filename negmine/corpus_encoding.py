@@ -141,7 +141,7 @@ def encode_corpus(
     texts = load_corpus_texts(dataset, data_dir)
     encoder_model = load_model(model, max_seq_length=max_seq_length)
     encoder = Encoder(encoder_model, cache_dir=cache_dir, batch_size=batch_size, shard_size=shard_size,
-                      show_progress_bar=show_progress_bar)  # fmt: skip
+                      show_progress_bar=False)  # fmt: skip  (the bar is over shards)
     folder = encoder.cache_folder("document")
     keys = text_keys(texts)
     groups, cached = plan_shards(keys, folder, shard_size)
@@ -159,17 +159,23 @@ def encode_corpus(
 
 
 def _encode_locally(texts, keys, groups, folder: Path, encoder, processes: int, show_progress_bar: bool) -> str:
+    import torch
     from tqdm.auto import tqdm
 
     from negmine.shards import write_shard
 
-    pool = encoder.model.start_multi_process_pool(["cpu"] * processes) if processes > 1 else None
+    devices = [f"cuda:{i % torch.cuda.device_count()}" if torch.cuda.is_available() else "cpu"
+               for i in range(processes)]  # fmt: skip
+    pool = encoder.model.start_multi_process_pool(devices) if processes > 1 else None
     try:
         for group in tqdm(groups, desc="shards", disable=not show_progress_bar):
             chunk = [texts[i] for i in group]
-            vectors = encoder.model.encode_document(chunk, batch_size=encoder.batch_size, convert_to_numpy=True,
-                                                    normalize_embeddings=True, pool=pool,
-                                                    show_progress_bar=False)  # fmt: skip
+            if pool is None:  # the Encoder's own path (and its backend)
+                vectors = encoder._encode(chunk, "document")
+            else:
+                vectors = encoder.model.encode_document(chunk, batch_size=encoder.batch_size, convert_to_numpy=True,
+                                                        normalize_embeddings=True, pool=pool,
+                                                        show_progress_bar=False)  # fmt: skip
             write_shard(folder, keys[group], np.asarray(vectors, dtype=np.float32))
     finally:
         if pool is not None:
