@@ -139,3 +139,18 @@ def test_violins_take_one_run_a_strategy_its_lowest_seed():
 
     scores = {"static-seed2": 2, "static-seed1": 1, "random-seed3": 3, "plain": 0}
     assert first_seeds(scores) == {"plain": 0, "random-seed3": 3, "static-seed1": 1}
+
+
+@pytest.mark.parametrize("name", ["scifact", "scifact-ablation", "scifact-recheck", "release-levers"])
+def test_every_shipped_strategy_gives_a_valid_recipe(name):
+    """Each strategy's recipe with the study's budget and its own overrides validates (a mistyped key fails here,
+    not hours into a grid)."""
+    from pathlib import Path
+
+    from negmine.study.spec import load_study
+    from negmine.training.recipe import load_recipe
+
+    spec = load_study(Path(__file__).parents[2] / "studies" / f"{name}.yaml")
+    for strategy in spec.strategies:
+        recipe = load_recipe(strategy.recipe, [*spec.budget.items(), *strategy.set.items(), ("training.seed", 1)])
+        assert recipe.training.arguments()["seed"] == 1
