@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from negmine.data.jsonl import check_unique, iter_jsonl, utf8_lines
-from negmine.data.retrieval import RetrievalData
+from negmine.data.retrieval import Corpus, RetrievalData
 from negmine.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -42,13 +42,19 @@ def is_beir_folder(folder: Path) -> bool:
     return (folder / "corpus.jsonl").is_file() and (folder / "queries.jsonl").is_file() and (folder / "qrels").is_dir()
 
 
-def read_beir_corpus(path: Path) -> dict[str, dict[str, str]]:
-    """Document id -> ``{"title", "text"}``; duplicate ids and an empty corpus are errors."""
-    corpus: dict[str, dict[str, str]] = {}
-    seen: dict[str, int] = {}
+def read_beir_corpus(path: Path) -> Corpus:
+    """Document id -> ``{"title", "text"}`` (a compact :class:`Corpus`); duplicate ids and an empty corpus are
+    errors."""
+    from array import array
+
+    corpus = Corpus()
+    lines = array("q")  # each document's line, for the duplicate message (8 bytes a document)
     for line, doc in iter_jsonl(path, BeirDocument):
-        check_unique(path, seen, doc.id, line)
-        corpus[doc.id] = {"title": doc.title, "text": doc.text}
+        if doc.id in corpus:
+            first = lines[list(corpus).index(doc.id)]
+            raise DataError(f"{path}:{line}: duplicate id '{doc.id}' (first on line {first})")
+        corpus.add(doc.id, doc.title, doc.text)
+        lines.append(line)
     if not corpus:
         raise DataError(f"{path}: empty corpus (no documents)")
     return corpus

@@ -2,8 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+
+
+class Corpus(Mapping):
+    """Document id -> ``{"title", "text"}``, kept as parallel lists: a read-only mapping that behaves as the
+    dict-of-dicts it replaces, without one small dict a document (about 200 bytes each: 2 GB at 10M documents).
+
+    Example:
+        >>> corpus = Corpus()
+        >>> corpus.add("d1", "A title", "Some text.")
+        >>> corpus["d1"], list(corpus), "d2" in corpus
+        ({'title': 'A title', 'text': 'Some text.'}, ['d1'], False)
+    """
+
+    __slots__ = ("_ids", "_titles", "_texts", "_index")
+
+    def __init__(self):
+        self._ids: list[str] = []
+        self._titles: list[str] = []
+        self._texts: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def add(self, doc_id: str, title: str, text: str) -> None:
+        """Append a document (its id must be new)."""
+        self._index[doc_id] = len(self._ids)
+        self._ids.append(doc_id)
+        self._titles.append(title or "")
+        self._texts.append(text)
+
+    def __getitem__(self, doc_id: str) -> dict[str, str]:
+        i = self._index[doc_id]
+        return {"title": self._titles[i], "text": self._texts[i]}
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
 
 @dataclass(frozen=True)
@@ -24,7 +64,7 @@ class RetrievalData:
         {'q1': {'d1'}}
     """
 
-    corpus: dict[str, dict[str, str]]
+    corpus: Mapping[str, dict[str, str]]
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
     name: str = ""
