@@ -182,9 +182,10 @@ def strategy_of(run: str) -> str:
 
 def spread_labels(ax, labels: list) -> None:
     """Give each annotation the first of a few nearby offsets (right, left, above, below its point, then further)
-    at which it overlaps no label placed before it; one that fits nowhere keeps its first place. Labels stay next
-    to their points, and nearby points' labels stay readable."""
+    at which it stays inside the axes and overlaps no label placed before it; one that fits nowhere keeps its first
+    place. Labels stay next to their points, and nearby points' labels stay readable."""
     renderer = ax.figure.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
     offsets = [(5, 4), (-5, 4), (5, -11), (-5, -11), (5, 14), (-5, 14), (5, -21), (-5, -21), (5, 24), (-5, 24)]
     placed = []
     for label in labels:
@@ -192,7 +193,8 @@ def spread_labels(ax, labels: list) -> None:
             label.set_position((dx, dy))
             label.set_horizontalalignment("left" if dx > 0 else "right")
             box = label.get_window_extent(renderer).expanded(1.03, 1.15)
-            if not any(box.overlaps(other) for other in placed):
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            if inside and not any(box.overlaps(other) for other in placed):
                 break
         else:
             label.set_position(offsets[0])
@@ -214,26 +216,33 @@ def hardness_diversity(records: list[dict], path: Path) -> Path | None:
     fig, ax = plt.subplots(figsize=(8, 6))
     x = np.array([r["hardness.margin.mean"] for r in points])
     y = np.array([r["diversity.vendi"] for r in points])
-    c = [r["validation.ndcg@10"] for r in points]
-    dots = ax.scatter(x, y, c=c, cmap="viridis", s=45, edgecolors="black")
+    c = np.array([r["validation.ndcg@10"] for r in points])
     groups: dict[str, list[int]] = {}
     for i, r in enumerate(points):
         groups.setdefault(strategy_of(str(r["set"])), []).append(i)
     seeds = max(len(members) for members in groups.values()) > 1
+    # seeds that start from the same negatives sit on one spot: one dot there, coloured by their mean quality
+    shown = [(x[m].mean(), y[m].mean(), c[m].mean(), len(m)) if np.ptp(x[m]) == np.ptp(y[m]) == 0 else None
+             for m in (np.array(members) for members in groups.values())]  # fmt: skip
+    runs = [i for members, one in zip(groups.values(), shown, strict=True) if one is None for i in members]
+    xs = np.concatenate([x[runs], [one[0] for one in shown if one]])
+    ys = np.concatenate([y[runs], [one[1] for one in shown if one]])
+    cs = np.concatenate([c[runs], [one[2] for one in shown if one]])
+    dots = ax.scatter(xs, ys, c=cs, cmap="viridis", s=45, edgecolors="black")
     labels = []
     for name, members in sorted(groups.items(), key=lambda item: -float(y[item[1]].mean())):
         gx, gy = float(x[members].mean()), float(y[members].mean())
         if len(members) > 1:  # the seeds of one strategy, joined to their mean
             for m in members:
                 ax.plot([gx, x[m]], [gy, y[m]], color="grey", lw=0.6, alpha=0.6, zorder=0)
-        labels.append(ax.annotate(name if seeds else str(points[members[0]]["set"]), (gx, gy), fontsize=7,
-                                  xytext=(5, 4), textcoords="offset points"))  # fmt: skip
+        text = f"{name} ({len(members)} seeds)" if seeds else str(points[members[0]]["set"])
+        labels.append(ax.annotate(text, (gx, gy), fontsize=7, xytext=(5, 4), textcoords="offset points"))
     ax.margins(0.2)  # room for the labels
     fig.colorbar(dots, ax=ax, label="validation nDCG@10")
     ax.set_xlabel("mean margin s(q,p) - s(q,n), reference encoder (lower = harder)")
     ax.set_ylabel("Vendi score of the negatives (higher = more diverse)")
     ax.set_title("Hardness vs diversity, one point per run" + (" (labels: strategy, at its seeds' mean)" if seeds
-                                                                 else ""))  # fmt: skip
+                                                                 else ""), fontsize=10)  # fmt: skip
     ax.grid(alpha=0.3)
     fig.tight_layout()
     spread_labels(ax, labels)
