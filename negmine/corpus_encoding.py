@@ -80,15 +80,17 @@ class ShardEncoder:
         if found != fingerprint:
             raise RuntimeError(f"model {model} has other weights on this worker (fingerprint {found[:12]}, the "
                                f"driver's {fingerprint[:12]})")  # fmt: skip
-        self.batch_size, self.folder = batch_size, Path(folder)
+        from negmine.encode import Encoder
+
+        self.encoder = Encoder(self.model, batch_size=batch_size, show_progress_bar=False, use_cache=False)
+        self.folder = Path(folder)
 
     def __call__(self, batch: dict) -> dict:
         from negmine.shards import write_shard
 
         paths, counts = [], []
         for texts, keys in zip(batch["texts"], batch["keys"], strict=True):
-            vectors = self.model.encode_document(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
-                                                 normalize_embeddings=True, show_progress_bar=False)  # fmt: skip
+            vectors = self.encoder._encode(list(texts), "document")  # the one encoding path every command uses
             paths.append(str(write_shard(self.folder, np.asarray(keys, dtype="S64"), vectors)))
             counts.append(len(texts))
         return {"path": paths, "count": counts}
