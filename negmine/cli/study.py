@@ -18,7 +18,10 @@ import click
                    "still covers every finished run.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Data root for the analyses.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Embedding cache.")
-def study_command(study_file, out, no_train, only_seeds, data_dir, cache_dir) -> None:
+@click.option("--reuse", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="Another study's folder: a run whose resolved recipe and seed match one of its finished runs is "
+                   "adopted from it (hard links, no checkpoints) instead of trained again. Repeatable.")
+def study_command(study_file, out, no_train, only_seeds, data_dir, cache_dir, reuse) -> None:
     """Run the study in STUDY_FILE (e.g. studies/scifact.yaml): every (strategy, seed) that has not finished is
     trained, every run is analysed with negmine analyze's reference encoder, and OUT/report/ gets the correlation
     table, paired comparisons with the baseline, partial correlations, the hardness x diversity fit and the plots."""
@@ -43,7 +46,7 @@ def study_command(study_file, out, no_train, only_seeds, data_dir, cache_dir) ->
         unknown = sorted(set(seeds) - set(spec.seeds))
         if unknown:
             raise NegmineError(f"--seeds: {unknown} not among {study_file}'s seeds {spec.seeds}")
-    trained = [] if no_train else train_missing(spec, out, seeds=seeds)
+    trained = [] if no_train else train_missing(spec, out, seeds=seeds, reuse=[Path(p) for p in reuse])
     runs = collect_runs(spec, out)
     if not runs:
         raise NegmineError(f"{out}: no finished runs to report on")

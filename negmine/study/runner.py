@@ -29,9 +29,81 @@ def run_folder(out: Path, strategy: str, seed: int) -> Path:
     return out / "runs" / f"{strategy}-seed{seed}"
 
 
+DATA_KEYS_IN_PAIRS = ("dataset", "split", "data_dir", "validation_fraction", "seed")
+
+
+def finished_twin(recipe, places: list[Path]) -> Path | None:
+    """A finished run, in one of the study folders ``places``, whose resolved recipe is ``recipe`` (seed included).
+
+    Training is deterministic given the recipe and its seed (a re-run reproduces a run's nDCG@10 to the last digit),
+    so such a run is the run this study would train. The run's ``recipe.yaml`` is read through today's ``Recipe``, so
+    keys added since it ran take their defaults, which keep the behaviour the run had.
+
+    Args:
+        recipe: the resolved recipe of the (strategy, seed) to train.
+        places: study output folders (their ``runs/*``) to look in.
+
+    Returns:
+        The folder of the first finished run with the same recipe, or None.
+
+    Example:
+        >>> finished_twin(recipe, [Path("runs/study-scifact-recheck")])  # doctest: +SKIP
+        PosixPath('runs/study-scifact-recheck/runs/static-3ep-seed1')
+    """
+    from negmine.training.recipe import Recipe, read_yaml
+
+    wanted = recipe.model_dump(mode="json")
+    for place in places:
+        for folder in sorted((Path(place) / "runs").glob("*")):
+            if not (folder / "metrics.json").is_file() or not (folder / "recipe.yaml").is_file():
+                continue
+            written = read_yaml((folder / "recipe.yaml").read_text())
+            if isinstance(written.get("pairs"), dict):  # the keys a run writes there but takes from data
+                written["pairs"] = {k: v for k, v in written["pairs"].items() if k not in DATA_KEYS_IN_PAIRS}
+            try:
+                theirs = Recipe.model_validate(written).model_dump(mode="json")
+            except ValueError:  # a recipe of an older, incompatible schema: not a twin
+                continue
+            if theirs == wanted:
+                return folder
+    return None
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    """Hard-link a finished run's file (no extra disk); copy where the folders are on different file systems."""
+    import os
+    import shutil
+
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def adopt_run(source: Path, folder: Path) -> None:
+    """Make ``folder`` the finished run ``source`` (files hard-linked, checkpoints left out), written to a temporary
+    folder first; its ``wall.json`` keeps the source's wall time and says where the run came from."""
+    import shutil
+
+    partial = folder.with_name(folder.name + ".adopting")
+    shutil.rmtree(partial, ignore_errors=True)
+    if folder.exists():  # an interrupted run of our own: the twin replaces it
+        shutil.rmtree(folder)
+    shutil.copytree(source, partial, copy_function=_link_or_copy, ignore=shutil.ignore_patterns("checkpoints"))
+    wall_file = source / "wall.json"
+    wall = json.loads(wall_file.read_text()) if wall_file.is_file() else {"wall_s": None}
+    (partial / "wall.json").unlink(missing_ok=True)  # a hard link: never write through it
+    (partial / "wall.json").write_text(json.dumps({**wall, "reused_from": str(source)}) + "\n")
+    partial.rename(folder)
+
+
 def train_missing(spec: StudySpec, out: Path, show_progress_bar: bool = True,
-                  seeds: list[int] | None = None) -> list[str]:
-    """Train the runs that have not finished (of ``seeds`` only, when given); returns the names trained now."""
+                  seeds: list[int] | None = None, reuse: list[Path] = ()) -> list[str]:
+    """Train the runs that have not finished (of ``seeds`` only, when given); returns the names trained now.
+
+    A run whose resolved recipe matches a finished run in one of the ``reuse`` study folders is adopted from there
+    (:func:`finished_twin`) instead of trained, and is not among the names returned.
+    """
     from negmine.training.recipe import load_recipe
     from negmine.training.run import train
 
@@ -43,6 +115,12 @@ def train_missing(spec: StudySpec, out: Path, show_progress_bar: bool = True,
                 continue
             overrides = [*spec.budget.items(), *strategy.set.items(), ("training.seed", seed)]
             recipe = load_recipe(strategy.recipe, overrides)
+            twin = finished_twin(recipe, list(reuse)) if reuse else None
+            if twin is not None:
+                logger.info("%s (seed %d): the same recipe finished in %s; adopted, not trained",
+                            strategy.name, seed, twin)  # fmt: skip
+                adopt_run(twin, folder)
+                continue
             logger.info("training %s (seed %d) into %s", strategy.name, seed, folder)
             start = time.perf_counter()
             train(recipe, folder, show_progress_bar=show_progress_bar)

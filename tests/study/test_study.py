@@ -154,3 +154,27 @@ def test_every_shipped_strategy_gives_a_valid_recipe(name):
     for strategy in spec.strategies:
         recipe = load_recipe(strategy.recipe, [*spec.budget.items(), *strategy.set.items(), ("training.seed", 1)])
         assert recipe.training.arguments()["seed"] == 1
+
+
+def test_reuse_adopts_a_finished_run_of_the_same_recipe_and_trains_the_rest(tmp_path, tiny_model_path, tiny_recipe):
+    """--reuse: a (strategy, seed) whose resolved recipe matches a finished run of another study is that run (the
+    same metrics, no training, wall.json says where from); a strategy that differs is trained."""
+    first = study_files(tmp_path, tiny_model_path, tiny_recipe, seeds=[1])
+    done = tmp_path / "first"
+    result = CliRunner().invoke(cli, ["study", str(first), "--out", str(done)])
+    assert result.exit_code == 0, result.output
+    second = tmp_path / "second.yaml"
+    second.write_text(yaml.safe_dump({**yaml.safe_load(first.read_text()), "baseline": "same", "strategies": [
+        {"name": "same", "recipe": "base.yaml"},  # another name, the same recipe: adopted
+        {"name": "other", "recipe": "base.yaml", "set": {"training.learning_rate": 1.0e-4}}]}))  # fmt: skip
+    out = tmp_path / "second"
+    result = CliRunner().invoke(cli, ["study", str(second), "--out", str(out), "--reuse", str(done)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "report" / "study.json").read_text())["trained_now"] == ["other-seed1"]
+    adopted = out / "runs" / "same-seed1"
+    source = done / "runs" / "window-seed1"
+    assert json.loads((adopted / "metrics.json").read_text())["splits"] == \
+        json.loads((source / "metrics.json").read_text())["splits"]  # fmt: skip
+    assert json.loads((adopted / "wall.json").read_text())["reused_from"] == str(source)
+    assert "reused_from" not in json.loads((source / "wall.json").read_text())  # the source is untouched
+    assert not (adopted / "checkpoints").exists() and not list((out / "runs").glob("*.adopting"))
