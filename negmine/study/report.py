@@ -11,6 +11,13 @@ from negmine.analysis.report import _plain, report_html
 from negmine.outputs import atomic_folder, markdown_table
 
 
+def _left_out(entry: dict | None) -> str:
+    """The leave-one-strategy-out cell: ``[low, high] (name: rho)``."""
+    if not entry or entry.get("low") is None:
+        return ""
+    return f"[{entry['low']:.2f}, {entry['high']:.2f}] ({entry['most_influential']}: {entry['rho_without']:.2f})"
+
+
 def correlation_plot(correlations: list[dict], quality: str, path: Path) -> Path | None:
     """Spearman's rho of each metric with quality, with its 95% bootstrap interval, one bar a metric."""
     from negmine.analysis.plots import _pyplot, _save
@@ -103,10 +110,13 @@ def report_markdown(spec, stats: dict, runs: list[dict], plots: list[str], secon
               f"{stats['runs_analysed']} runs with negatives (the reference encoder's measure of the pairs each "
               "started from; runs without negatives have no point). Spearman and Kendall with their p-values, "
               "Spearman's 95% percentile bootstrap interval (resampling runs, and queries when every run kept "
-              "its per-query scores: see the `resampled` key in study.json).", ""]  # fmt: skip
+              "its per-query scores: see the `resampled` key in study.json). The last column recomputes Spearman "
+              "with each strategy's runs left out in turn: its range, and the strategy whose removal moves it most "
+              "(rho without it): a correlation one strategy carries shows there.", ""]  # fmt: skip
     table = [{"metric": c["metric"], "n": c["n"], "Spearman": _fmt(c["spearman"], 3), "p": _fmt(c["spearman_p"], 3),
               "95% CI": "" if c["ci_low"] is None else f"[{c['ci_low']:.2f}, {c['ci_high']:.2f}]",
-              "Kendall": _fmt(c["kendall"], 3), "p (Kendall)": _fmt(c["kendall_p"], 3)}
+              "Kendall": _fmt(c["kendall"], 3), "p (Kendall)": _fmt(c["kendall_p"], 3),
+              "one strategy left out: range (most influential)": _left_out(c.get("leave_one_strategy_out"))}
              for c in stats["correlations"]]  # fmt: skip
     lines += [markdown_table(table, list(table[0])), ""]
     partial = stats["partial"]

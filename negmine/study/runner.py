@@ -16,6 +16,7 @@ from negmine.study.spec import StudySpec
 from negmine.study.statistics import (
     correlation,
     interaction_fit,
+    leave_one_group_out,
     paired_comparison,
     paired_queries,
     partial_spearman,
@@ -219,9 +220,11 @@ def study_statistics(spec: StudySpec, runs: list[dict], records: list[dict],
         shared = sorted(set.intersection(*(set(per_query[r["set"]]) for r in points)))
         matrix = [[per_query[r["set"]][q] for q in shared] for r in points] if len(shared) > 1 else None
     correlations = []
+    groups = [strategy_of[r["set"]] for r in points]
     for metric in spec.metrics:
         x = [np.nan if r.get(metric) is None else float(r[metric]) for r in points]
-        correlations.append({"metric": metric, **correlation(x, y, n_boot=spec.bootstrap, per_query=matrix)})
+        correlations.append({"metric": metric, **correlation(x, y, n_boot=spec.bootstrap, per_query=matrix),
+                             "leave_one_strategy_out": leave_one_group_out(x, y, groups)})  # fmt: skip
     correlations.sort(key=lambda c: -abs(c["spearman"]) if c["spearman"] is not None else 0)
     h = [float(r.get(spec.hardness, np.nan)) for r in points]
     d = [float(r.get(spec.diversity, np.nan)) for r in points]
