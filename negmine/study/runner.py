@@ -30,9 +30,6 @@ def run_folder(out: Path, strategy: str, seed: int) -> Path:
     return out / "runs" / f"{strategy}-seed{seed}"
 
 
-DATA_KEYS_IN_PAIRS = ("dataset", "split", "data_dir", "validation_fraction", "seed")
-
-
 def finished_twin(recipe, places: list[Path]) -> Path | None:
     """A finished run, in one of the study folders ``places``, whose resolved recipe is ``recipe`` (seed included).
 
@@ -51,7 +48,7 @@ def finished_twin(recipe, places: list[Path]) -> Path | None:
         >>> finished_twin(recipe, [Path("runs/study-scifact-recheck")])  # doctest: +SKIP
         PosixPath('runs/study-scifact-recheck/runs/static-3ep-seed1')
     """
-    from negmine.training.recipe import Recipe, read_yaml
+    from negmine.training.recipe import DATA_KEYS_IN_PAIRS, Recipe, read_yaml
 
     wanted = recipe.model_dump(mode="json")
     for place in places:

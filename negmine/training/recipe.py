@@ -259,6 +259,9 @@ class EvaluationSection(BaseModel):
     splits: list[Literal["validation", "train", "dev", "test"]] = Field(default_factory=lambda: ["validation"])
 
 
+DATA_KEYS_IN_PAIRS = ("dataset", "split", "data_dir", "validation_fraction", "seed")  # set once, in the data section
+
+
 class Recipe(BaseModel):
     """A whole training run.
 
@@ -282,7 +285,7 @@ class Recipe(BaseModel):
     @model_validator(mode="after")
     def _data_lives_in_data(self) -> Recipe:
         if isinstance(self.pairs, PairsConfig):
-            for key in ("dataset", "split", "data_dir", "validation_fraction", "seed"):
+            for key in DATA_KEYS_IN_PAIRS:
                 if key in self.pairs.model_fields_set:
                     raise ValueError(f"pairs.{key}: set it once, in the data section")
         if self.refresh is not None and isinstance(self.pairs, PairsConfig) and self.pairs.synthetic is not None:
