@@ -122,8 +122,20 @@ def evolution(records: list[dict], dynamics: list[dict], path: Path) -> Path | N
             if r["step"] not in by_step or r["encoder"].startswith("checkpoint-"):
                 by_step[r["step"]] = r
     series = {name: [rows[s] for s in sorted(rows)] for name, rows in series.items() if len(rows) >= 2}
-    if not series and not dynamics and not any(str(r.get("negatives_at", "")).startswith("refresh-01")
-                                               for r in records):  # fmt: skip
+    moving: dict[str, list[dict]] = {}  # a dynamic run's negatives at each refresh, with the reference encoder
+    for r in records:
+        if r.get("source") == "all" and r["encoder"] == "reference" and str(r.get("negatives_at", "")).startswith(
+                "refresh-") and r.get("step") is not None:  # fmt: skip
+            moving.setdefault(r["set"], []).append(r)
+    refresh: dict[str, list[dict]] = {}
+    for entry in dynamics:
+        if entry.get("score_gap") is not None:
+            refresh.setdefault(entry["set"], []).append(entry)
+    # a curve needs two steps: a run that mined once (1 epoch, no refresh yet) has nothing that evolves
+    moving = {name: sorted(rows, key=lambda r: r["step"]) for name, rows in moving.items()
+              if len({r["step"] for r in rows}) >= 2}  # fmt: skip
+    refresh = {name: rows for name, rows in refresh.items() if len({r["step"] for r in rows}) >= 2}
+    if not series and not moving and not refresh:
         return None
     fig, axes = plt.subplots(1, 4, figsize=(17, 4))
     for ax, (_, label) in zip(axes, EVOLUTION, strict=True):
@@ -143,20 +155,10 @@ def evolution(records: list[dict], dynamics: list[dict], path: Path) -> Path | N
                 values = [r.get(key) for r in rows]
             ax.plot(steps, [np.nan if v is None else v for v in values], marker="o",
                     label=f"{name} (its starting negatives, each checkpoint)")  # fmt: skip
-    moving: dict[str, list[dict]] = {}  # a dynamic run's negatives at each refresh, with the reference encoder
-    for r in records:
-        if r.get("source") == "all" and r["encoder"] == "reference" and str(r.get("negatives_at", "")).startswith(
-                "refresh-") and r.get("step") is not None:  # fmt: skip
-            moving.setdefault(r["set"], []).append(r)
     for name, rows in moving.items():
-        rows = sorted(rows, key=lambda r: r["step"])
         for ax, (key, _) in zip(axes[:3], EVOLUTION[:3], strict=True):
             ax.plot([r["step"] for r in rows], [r.get(key) for r in rows], linestyle=":", marker="^",
                     label=f"{name} (negatives at each refresh, reference encoder)")  # fmt: skip
-    refresh: dict[str, list[dict]] = {}
-    for entry in dynamics:
-        if entry.get("score_gap") is not None:
-            refresh.setdefault(entry["set"], []).append(entry)
     for name, rows in refresh.items():
         axes[0].plot([r["step"] for r in rows], [r["score_gap"] for r in rows], linestyle="--", marker="s",
                      label=f"{name} (refresh score gap, training model)")  # fmt: skip

@@ -230,3 +230,17 @@ def test_labels_of_nearby_points_are_moved_apart():
     assert not any(a.overlaps(b) for i, a in enumerate(after) for b in after[:i])
     plt.close(fig)
     assert strategy_of("semi-hard-seed3") == "semi-hard" and strategy_of("seedless") == "seedless"
+
+
+def test_evolution_plot_needs_two_steps(tmp_path):
+    """Runs that mined once (a 1-epoch study: every refresh record at step 0) have nothing that evolves: no plot;
+    a refresh history over two steps is drawn."""
+    from negmine.analysis.plots import evolution
+
+    once = [{"set": f"dynamic-seed{i}", "source": "all", "encoder": "reference", "negatives_at": "refresh-00",
+             "step": 0, "hardness.margin.mean": 0.2} for i in (1, 2)]  # fmt: skip
+    gaps = [{"set": "dynamic-seed1", "step": 0, "score_gap": 0.1}]
+    assert evolution(once, gaps, tmp_path / "none.png") is None and not (tmp_path / "none.png").exists()
+    twice = once + [{**once[0], "negatives_at": "refresh-01", "step": 23}]
+    assert evolution(twice, gaps + [{"set": "dynamic-seed1", "step": 23, "score_gap": 0.05}],
+                     tmp_path / "two.png").is_file()  # fmt: skip
