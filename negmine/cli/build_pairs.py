@@ -89,6 +89,8 @@ def synthetic_config(spec: str, augmenters: tuple[str, ...], swap_terms: int, sw
 @click.option("--rationale-passages", is_flag=True, help="Positives with rationales shown as those sentences.")
 @click.option("--topic-negatives", type=int, default=0, show_default=True)
 @click.option("--corpus-pairs", default="", help="Comma-separated: title, ict (off by default).")
+@click.option("--corpus-pairs-sample", type=int, default=None,
+              help="Corpus pairs from at most this many documents, drawn with --seed (default: every document).")
 @click.option("--min-words", type=int, default=10, show_default=True, help="Shorter abstracts are never negatives.")
 @click.option("--no-noise-filter", is_flag=True)
 @click.option("--synthetic", "synthetic_spec", default="", metavar="SPEC",
@@ -109,7 +111,8 @@ def build_pairs_command(dataset, out, split, data_dir, validation_fraction, seed
                         vectors_on_disk, refine, train_size, range_min, range_max, absolute_margin, relative_margin,
                         max_score, min_score,
                         sampling_strategy, reuse_bias, num_negatives, output_format, weighting, rationale_passages,
-                        topic_negatives, corpus_pairs, min_words, no_noise_filter, synthetic_spec, augmenters,
+                        topic_negatives, corpus_pairs, corpus_pairs_sample, min_words, no_noise_filter, synthetic_spec,
+                        augmenters,
                         swap_terms, swap_donor, relabel, extra_training, overwrite) -> None:  # fmt: skip
     """Build training pairs for DATASET (a name under the data root, e.g. scifact, or a BEIR folder)."""
     from negmine.mining.static import MiningParams
@@ -132,7 +135,9 @@ def build_pairs_command(dataset, out, split, data_dir, validation_fraction, seed
         nprobe=nprobe, ef_search=ef_search, use_gpu=use_gpu, vectors_on_disk=vectors_on_disk, refine=refine,
         train_size=train_size, mining=mining, output_format=output_format,
         weighting=weighting, rationale_passages=rationale_passages, topic_negatives=topic_negatives,
-        corpus_pairs=[s.strip() for s in corpus_pairs.split(",") if s.strip()], noise_filter=not no_noise_filter,
+        corpus_pairs=[s.strip() for s in corpus_pairs.split(",") if s.strip()],
+        corpus_pairs_sample=corpus_pairs_sample,
+        noise_filter=not no_noise_filter,
         min_words=min_words, synthetic=synthetic, relabel=relabel, extra_training=list(extra_training),
     ))  # fmt: skip
     start = time.perf_counter()

@@ -117,10 +117,12 @@ def claim_anchors(
     return anchors, {"anchors": len(anchors), "skipped_without_positive": skipped}
 
 
-def corpus_anchors(data: RetrievalData, doc_ids: list[str], kinds: tuple[str, ...], seed: int) -> list[Anchor]:
+def corpus_anchors(data: RetrievalData, doc_ids: list[str], kinds: tuple[str, ...], seed: int,
+                   sample: int | None = None) -> list[Anchor]:  # fmt: skip
     """Self-supervised anchors from the corpus: ``title`` (title -> abstract) and ``ict`` (a random sentence ->
     the rest of its abstract; needs at least two sentences). Positives and their negatives are shown without
-    titles, so a title is never a shortcut.
+    titles, so a title is never a shortcut. ``sample`` keeps that many documents, drawn at random with ``seed``
+    (in corpus order; all when None), so the corpus adds rows in proportion to the queries rather than 8x them.
 
     Example:
         >>> [a.pair_type for a in corpus_anchors(data, ids, ("title",), seed=0)][:1]  # doctest: +SKIP
@@ -128,7 +130,11 @@ def corpus_anchors(data: RetrievalData, doc_ids: list[str], kinds: tuple[str, ..
     """
     anchors = []
     rng = np.random.default_rng(seed)
-    for i, doc in enumerate(doc_ids):
+    chosen = range(len(doc_ids))
+    if sample is not None and sample < len(doc_ids):
+        chosen = sorted(rng.choice(len(doc_ids), size=sample, replace=False).tolist())
+    for i in chosen:
+        doc = doc_ids[i]
         title, text = data.corpus[doc]["title"], data.corpus[doc]["text"]
         if "title" in kinds and title and text:
             anchors.append(Anchor(f"title:{doc}", title, [Positive(i, text)], pair_type="title"))

@@ -71,6 +71,8 @@ class PairsConfig(BaseModel):
     topic_negatives: int = Field(0, ge=0, description="Negatives from documents cited by the nearest other claims.")
     topic_neighbours: int = Field(5, ge=1)
     corpus_pairs: list[Literal["title", "ict"]] = Field(default_factory=list)
+    corpus_pairs_sample: int | None = Field(None, ge=1, description="corpus_pairs from at most this many documents, "
+                                            "drawn at random with the seed (all documents when unset).")
     noise_filter: bool = True
     min_words: int = Field(10, ge=0)
     synthetic: SyntheticConfig | None = Field(None, description="Generated negatives: perturb, swap, reverse.")
@@ -181,7 +183,7 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
     doc_ids = list(data.corpus)
     anchors, anchor_counts = claim_anchors(data, doc_ids, release, config.task, config.weighting,
                                            config.rationale_passages)  # fmt: skip
-    anchors += corpus_anchors(data, doc_ids, tuple(config.corpus_pairs), config.seed)
+    anchors += corpus_anchors(data, doc_ids, tuple(config.corpus_pairs), config.seed, config.corpus_pairs_sample)
     timings["load_s"] = time.perf_counter() - clock
 
     clock = time.perf_counter()

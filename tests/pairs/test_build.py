@@ -88,6 +88,19 @@ def test_weights_topic_and_corpus_pairs(scifact_dir, tiny_model_path, tmp_path):
     assert not any(t.startswith("Vitamin D supplementation and fracture") for t in titles["positive"])  # no title
 
 
+def test_corpus_pairs_sample_caps_and_repeats(scifact_dir, tiny_model_path, tmp_path):
+    def titles(seed):
+        cfg = config(scifact_dir, tiny_model_path, tmp_path, corpus_pairs=["title"], corpus_pairs_sample=3, seed=seed)
+        frame = build_pairs(cfg, tmp_path / f"out-{seed}-{len(list(tmp_path.iterdir()))}")[0].to_pandas()
+        return sorted(set(frame.loc[frame["pair_type"] == "title", "anchor"]))  # a row per negative
+
+    first = titles(0)
+    assert len(first) == 3 and first == titles(0)  # capped, and the same draw for the same seed
+    everything = config(scifact_dir, tiny_model_path, tmp_path, corpus_pairs=["title"])
+    frame = build_pairs(everything, tmp_path / "out-all")[0].to_pandas()
+    assert set(first) < set(frame.loc[frame["pair_type"] == "title", "anchor"])
+
+
 def test_existing_output_needs_overwrite_and_failures_leave_nothing(scifact_dir, tiny_model_path, tmp_path,
                                                                     monkeypatch):  # fmt: skip
     cfg = config(scifact_dir, tiny_model_path, tmp_path)
