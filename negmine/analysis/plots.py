@@ -146,22 +146,40 @@ def evolution(records: list[dict], dynamics: list[dict], path: Path) -> Path | N
                      transform=axes[3].transAxes, color="0.4")  # fmt: skip
         axes[3].set_xticks([])
         axes[3].set_yticks([])
+    # one colour a strategy and one legend entry a (strategy, kind): a study's seeds share both, so 5 seeds of 3
+    # strategies give 3 colours and a short legend instead of 15 entries
+    names = [*series, *moving, *refresh]
+    groups = list(dict.fromkeys(strategy_of(name) for name in names))
+    colour = {g: f"C{i % 10}" for i, g in enumerate(groups)}
+    runs = {g: len({n for n in names if strategy_of(n) == g}) for g in groups}
+    labelled: set[tuple[str, str]] = set()
+
+    def label(name: str, kind: str) -> str:
+        group = strategy_of(name)
+        if (group, kind) in labelled:
+            return "_nolegend_"
+        labelled.add((group, kind))
+        return f"{group} ({kind}, {runs[group]} runs)" if runs[group] > 1 else f"{name} ({kind})"
+
     for name, rows in series.items():
         steps = [r["step"] for r in rows]
+        text = label(name, "its starting negatives, each checkpoint")
         for ax, (key, _) in zip(axes, EVOLUTION, strict=True):
             if key == "ndcg":
                 values = [r.get("checkpoint.validation.ndcg@10", r.get("validation.ndcg@10")) for r in rows]
             else:
                 values = [r.get(key) for r in rows]
-            ax.plot(steps, [np.nan if v is None else v for v in values], marker="o",
-                    label=f"{name} (its starting negatives, each checkpoint)")  # fmt: skip
+            ax.plot(steps, [np.nan if v is None else v for v in values], marker="o", color=colour[strategy_of(name)],
+                    alpha=0.8, label=text)  # fmt: skip
     for name, rows in moving.items():
+        text = label(name, "negatives at each refresh, reference encoder")
         for ax, (key, _) in zip(axes[:3], EVOLUTION[:3], strict=True):
-            ax.plot([r["step"] for r in rows], [r.get(key) for r in rows], linestyle=":", marker="^",
-                    label=f"{name} (negatives at each refresh, reference encoder)")  # fmt: skip
+            ax.plot([r["step"] for r in rows], [r.get(key) for r in rows], linestyle=":", marker="^", alpha=0.8,
+                    color=colour[strategy_of(name)], label=text)  # fmt: skip
     for name, rows in refresh.items():
-        axes[0].plot([r["step"] for r in rows], [r["score_gap"] for r in rows], linestyle="--", marker="s",
-                     label=f"{name} (refresh score gap, training model)")  # fmt: skip
+        text = label(name, "refresh score gap, training model")
+        axes[0].plot([r["step"] for r in rows], [r["score_gap"] for r in rows], linestyle="--", marker="s", alpha=0.8,
+                     color=colour[strategy_of(name)], label=text)  # fmt: skip
     for ax in axes:
         ax.grid(alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()  # below the panels: a legend inside hid the points

@@ -244,3 +244,21 @@ def test_evolution_plot_needs_two_steps(tmp_path):
     twice = once + [{**once[0], "negatives_at": "refresh-01", "step": 23}]
     assert evolution(twice, gaps + [{"set": "dynamic-seed1", "step": 23, "score_gap": 0.05}],
                      tmp_path / "two.png").is_file()  # fmt: skip
+
+
+def test_evolution_legend_has_one_entry_a_strategy(tmp_path, monkeypatch):
+    """A study's seeds share a colour and a legend entry: 3 seeds of 2 strategies give 2 entries, not 6."""
+    from negmine.analysis import plots
+
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path, rect=None: figures.append(fig) or path)
+    records = [{"set": f"{name}-seed{seed}", "source": "all", "encoder": "reference", "negatives_at": f"refresh-0{i}",
+                "step": step, "hardness.margin.mean": 0.2 + i / 10}
+               for name in ("dynamic", "nosisters") for seed in (1, 2, 3)
+               for i, step in enumerate((0, 23))]  # fmt: skip
+    plots.evolution(records, [], tmp_path / "evolution.png")
+    texts = [t.get_text() for t in figures[0].legends[0].get_texts()]
+    assert texts == ["dynamic (negatives at each refresh, reference encoder, 3 runs)",
+                     "nosisters (negatives at each refresh, reference encoder, 3 runs)"]  # fmt: skip
+    colours = {line.get_color() for line in figures[0].axes[0].get_lines()}
+    assert len(colours) == 2
