@@ -133,6 +133,9 @@ def _with_extra(data: RetrievalData, folder: Path, extra: tuple[str, ...] | list
             raise NegmineError(f"extra_training {source}: needs the SciFact release's {CLAIM_FILES['test']} "
                                f"in {folder}")  # fmt: skip
         added = SciFactRelease.load(folder).to_retrieval("test")
+        if not added.qrels:  # a source that adds no pair must not pass for one that did
+            raise NegmineError(f"{folder / CLAIM_FILES['test']}: none of its {len(added.queries)} claims has "
+                               f"cited_doc_ids, so extra_training {source} would add no training pair")  # fmt: skip
         clash = sorted(set(added.queries) & set(data.queries), key=str)
         if clash:
             raise NegmineError(f"{folder / CLAIM_FILES['test']}: claim ids {clash[:5]} are also training claims")

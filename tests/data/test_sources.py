@@ -122,6 +122,10 @@ def test_extra_training_claims_join_train_after_the_carve(with_test_claims):
 def test_extra_training_needs_the_file_and_retrieval_labels(with_test_claims, scifact_dir, tmp_path, tiny_model_path):
     from negmine.pairs import PairsConfig, build_pairs
 
+    uncited = '{"id": 31, "claim": "Coffee cures cancer.", "cited_doc_ids": []}\n'
+    (with_test_claims / "claims_test.jsonl").write_text(uncited)
+    with pytest.raises(NegmineError, match="none of its 1 claims has cited_doc_ids"):  # as in the shared copy
+        load_retrieval(with_test_claims, "train", validation_fraction=0, extra_training=["scifact_test_claims"])
     (with_test_claims / "claims_test.jsonl").unlink()
     with pytest.raises(NegmineError, match="needs the SciFact release's claims_test.jsonl"):
         load_retrieval(with_test_claims, "train", validation_fraction=0, extra_training=["scifact_test_claims"])
