@@ -259,7 +259,9 @@ class EvaluationSection(BaseModel):
     splits: list[Literal["validation", "train", "dev", "test"]] = Field(default_factory=lambda: ["validation"])
 
 
-DATA_KEYS_IN_PAIRS = ("dataset", "split", "data_dir", "validation_fraction", "seed")  # set once, in the data section
+# keys both sections have: set once, in the data section (pairs_config copies them over); derived, so a key added to
+# both (extra_training was missed by a hand-written list) cannot be set in pairs and silently replaced
+DATA_KEYS_IN_PAIRS = tuple(key for key in DataSection.model_fields if key in PairsConfig.model_fields)
 
 
 class Recipe(BaseModel):
