@@ -16,12 +16,15 @@ import click
 @click.option("--seeds", "only_seeds", default=None, metavar="1,2",
               help="Train only these of the study's seeds now (e.g. one seed of every strategy first); the report "
                    "still covers every finished run.")
+@click.option("--strategies", "only_strategies", default=None, metavar="NAME,NAME",
+              help="Train only these of the study's strategies now (e.g. the lever that looked best, on more seeds); "
+                   "the report still covers every finished run.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Data root for the analyses.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Embedding cache.")
 @click.option("--reuse", multiple=True, type=click.Path(exists=True, file_okay=False),
               help="Another study's folder: a run whose resolved recipe and seed match one of its finished runs is "
                    "adopted from it (hard links, no checkpoints) instead of trained again. Repeatable.")
-def study_command(study_file, out, no_train, only_seeds, data_dir, cache_dir, reuse) -> None:
+def study_command(study_file, out, no_train, only_seeds, only_strategies, data_dir, cache_dir, reuse) -> None:
     """Run the study in STUDY_FILE (e.g. studies/scifact.yaml): every (strategy, seed) that has not finished is
     trained, every run is analysed with negmine analyze's reference encoder, and OUT/report/ gets the correlation
     table, paired comparisons with the baseline, partial correlations, the hardness x diversity fit and the plots."""
@@ -46,7 +49,15 @@ def study_command(study_file, out, no_train, only_seeds, data_dir, cache_dir, re
         unknown = sorted(set(seeds) - set(spec.seeds))
         if unknown:
             raise NegmineError(f"--seeds: {unknown} not among {study_file}'s seeds {spec.seeds}")
-    trained = [] if no_train else train_missing(spec, out, seeds=seeds, reuse=[Path(p) for p in reuse])
+    names = None
+    if only_strategies:
+        names = [name.strip() for name in only_strategies.split(",") if name.strip()]
+        unknown = [name for name in names if name not in {s.name for s in spec.strategies}]
+        if unknown or not names:
+            raise NegmineError(f"--strategies: {unknown or only_strategies!r} not among {study_file}'s strategies "
+                               f"{[s.name for s in spec.strategies]}")
+    trained = [] if no_train else train_missing(spec, out, seeds=seeds, strategies=names,
+                                                reuse=[Path(p) for p in reuse])
     runs = collect_runs(spec, out)
     if not runs:
         raise NegmineError(f"{out}: no finished runs to report on")

@@ -96,8 +96,10 @@ def adopt_run(source: Path, folder: Path) -> None:
 
 
 def train_missing(spec: StudySpec, out: Path, show_progress_bar: bool = True,
-                  seeds: list[int] | None = None, reuse: list[Path] = ()) -> list[str]:
-    """Train the runs that have not finished (of ``seeds`` only, when given); returns the names trained now.
+                  seeds: list[int] | None = None, reuse: list[Path] = (),
+                  strategies: list[str] | None = None) -> list[str]:
+    """Train the runs that have not finished (of ``seeds`` and ``strategies`` only, when given); returns the names
+    trained now.
 
     A run whose resolved recipe matches a finished run in one of the ``reuse`` study folders is adopted from there
     (:func:`finished_twin`) instead of trained, and is not among the names returned.
@@ -109,7 +111,7 @@ def train_missing(spec: StudySpec, out: Path, show_progress_bar: bool = True,
     for seed in spec.seeds if seeds is None else seeds:
         for strategy in spec.strategies:
             folder = run_folder(out, strategy.name, seed)
-            if (folder / "metrics.json").is_file():
+            if (folder / "metrics.json").is_file() or (strategies is not None and strategy.name not in strategies):
                 continue
             overrides = [*spec.budget.items(), *strategy.set.items(), ("training.seed", seed)]
             recipe = load_recipe(strategy.recipe, overrides)

@@ -105,6 +105,16 @@ def test_seeds_option_trains_one_seed_of_every_strategy_first(tmp_path, tiny_mod
         assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
 
 
+def test_strategies_option_trains_only_the_named_strategies(tmp_path, tiny_model_path, tiny_recipe):
+    path = study_files(tmp_path, tiny_model_path, tiny_recipe)
+    out = tmp_path / "study"
+    result = CliRunner().invoke(cli, ["study", str(path), "--out", str(out), "--seeds", "1", "--strategies", "window"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (out / "runs").iterdir()) == ["window-seed1"]
+    result = CliRunner().invoke(cli, ["study", str(path), "--out", str(out), "--strategies", "window,nope"])
+    assert result.exit_code == 1 and "['nope'] not among" in result.output and "Traceback" not in result.output
+
+
 def test_the_shipped_study_is_valid():
     from pathlib import Path
 
