@@ -10,7 +10,17 @@ About 4 to 9 minutes a recipe and seed at the shipped settings (128 tokens, 3 ep
 where the model ranks the true text above a perturbed / swapped abstract or a reversed claim) for the base model and
 every trained one (read back from ``OUTPUT/model``), with the perturb recipe's augmenters when one is given.
 ``--set KEY VALUE`` overrides every recipe (and the peer's model and budget) the way ``negmine train`` does; give
-such a run its own ``--output-dir``, since finished runs are read back from there.
+such a run its own ``--output-dir``, since finished runs are read back from there. ``--reuse STUDY_DIR`` adopts a
+finished run of a ``negmine study`` whose resolved recipe and seed are a system's (``output_dir`` aside) instead of
+training it again, as ``negmine study --reuse`` does; its wall time is the one that run recorded.
+
+The release recipe's tuning twin (issue 16: its settings with the validation split carved out), next to
+scifact-static and the plain pipeline, reusing the release-levers study's runs:
+
+    python benchmarks/quality.py --recipes recipes/scifact-static.yaml recipes/scifact-release.yaml \
+        --set data.validation_fraction 0.2 --set evaluation.splits [validation] --seeds 1 2 3 \
+        --baseline scifact-static --reuse runs/study-release-levers --output-dir runs/quality-release \
+        --json results/bench-quality-release.json
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ from negmine.encode import Encoder
 from negmine.evaluation import evaluate_bm25, evaluate_model
 from negmine.models import load_model
 from negmine.outputs import markdown_table
+from negmine.study.runner import adopt_run, finished_twin
 from negmine.training.recipe import load_recipe, parse_overrides
 from negmine.training.run import load_split, plain_pairs, train
 
@@ -78,7 +89,7 @@ def probe_setup(recipes: list[str], overrides):
 def recorded_wall(output: Path) -> float:
     """The wall time an earlier benchmark run recorded for this system and seed (0 where it recorded none)."""
     path = output / "wall.json"
-    return json.loads(path.read_text())["wall_s"] if path.is_file() else 0.0
+    return (json.loads(path.read_text()).get("wall_s") or 0.0) if path.is_file() else 0.0
 
 
 def main() -> None:
@@ -90,6 +101,8 @@ def main() -> None:
     parser.add_argument("--json", default=None)
     parser.add_argument("--probe", action="store_true", help="Add the synthetic-negative probe accuracies.")
     parser.add_argument("--baseline", default=None, help="A system every other is compared with, seed by seed.")
+    parser.add_argument("--reuse", action="append", default=[], metavar="STUDY_DIR",
+                        help="Adopt a study's finished run of the same resolved recipe and seed instead of training.")
     parser.add_argument("--set", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"), dest="overrides",
                         help="A recipe override for every system, e.g. --set model.max_seq_length 128.")  # fmt: skip
     args = parser.parse_args()
@@ -132,9 +145,16 @@ def main() -> None:
                 (output / "metrics.json").write_text(json.dumps({"splits": results}, indent=2))
             else:
                 resolved = load_recipe(recipe, [*overrides, ("training.seed", seed)])
-                results = train(resolved, output, show_progress_bar=False)
+                twin = finished_twin(resolved, [Path(p) for p in args.reuse]) if args.reuse else None
+                if twin is not None:
+                    adopt_run(twin, output)
+                    results = json.loads((output / "metrics.json").read_text())["splits"]
+                    start -= recorded_wall(output)
+                else:
+                    results = train(resolved, output, show_progress_bar=False)
             wall = round(time.perf_counter() - start, 1)
-            (output / "wall.json").write_text(json.dumps({"wall_s": wall}) + "\n")  # read back when resumed
+            earlier = json.loads((output / "wall.json").read_text()) if (output / "wall.json").is_file() else {}
+            (output / "wall.json").write_text(json.dumps({**earlier, "wall_s": wall}) + "\n")  # read back on resume
             trained = output / "model"
             extra = probed(load_model(str(trained))) if items is not None and trained.is_dir() else {}
             for split, metrics in results.items():

@@ -35,7 +35,8 @@ def finished_twin(recipe, places: list[Path]) -> Path | None:
 
     Training is deterministic given the recipe and its seed (a re-run reproduces a run's nDCG@10 to the last digit),
     so such a run is the run this study would train. The run's ``recipe.yaml`` is read through today's ``Recipe``, so
-    keys added since it ran take their defaults, which keep the behaviour the run had.
+    keys added since it ran take their defaults, which keep the behaviour the run had; ``output_dir`` (where a run
+    goes, not what it trains) is not compared.
 
     Args:
         recipe: the resolved recipe of the (strategy, seed) to train.
@@ -50,7 +51,7 @@ def finished_twin(recipe, places: list[Path]) -> Path | None:
     """
     from negmine.training.recipe import DATA_KEYS_IN_PAIRS, Recipe, read_yaml
 
-    wanted = recipe.model_dump(mode="json")
+    wanted = recipe.model_dump(mode="json", exclude={"output_dir"})
     for place in places:
         for folder in sorted((Path(place) / "runs").glob("*")):
             if not (folder / "metrics.json").is_file() or not (folder / "recipe.yaml").is_file():
@@ -59,7 +60,7 @@ def finished_twin(recipe, places: list[Path]) -> Path | None:
             if isinstance(written.get("pairs"), dict):  # the keys a run writes there but takes from data
                 written["pairs"] = {k: v for k, v in written["pairs"].items() if k not in DATA_KEYS_IN_PAIRS}
             try:
-                theirs = Recipe.model_validate(written).model_dump(mode="json")
+                theirs = Recipe.model_validate(written).model_dump(mode="json", exclude={"output_dir"})
             except ValueError:  # a recipe of an older, incompatible schema: not a twin
                 continue
             if theirs == wanted:

@@ -175,7 +175,7 @@ def test_reuse_adopts_a_finished_run_of_the_same_recipe_and_trains_the_rest(tmp_
     assert result.exit_code == 0, result.output
     second = tmp_path / "second.yaml"
     second.write_text(yaml.safe_dump({**yaml.safe_load(first.read_text()), "baseline": "same", "strategies": [
-        {"name": "same", "recipe": "base.yaml"},  # another name, the same recipe: adopted
+        {"name": "same", "recipe": "base.yaml", "set": {"output_dir": "elsewhere"}},  # other name and folder: adopted
         {"name": "other", "recipe": "base.yaml", "set": {"training.learning_rate": 1.0e-4}}]}))  # fmt: skip
     out = tmp_path / "second"
     result = CliRunner().invoke(cli, ["study", str(second), "--out", str(out), "--reuse", str(done)])
