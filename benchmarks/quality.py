@@ -17,10 +17,10 @@ training it again, as ``negmine study --reuse`` does; its wall time is the one t
 The release recipe's tuning twin (issue 16: its settings with the validation split carved out), next to
 scifact-static and the plain pipeline, reusing the release-levers study's runs:
 
-    python benchmarks/quality.py --recipes recipes/scifact-static.yaml recipes/scifact-release.yaml \
+    python benchmarks/quality.py --recipes recipes/scifact-static.yaml recipes/scifact-release.yaml \\
         --set data.validation_fraction 0.2 --set evaluation.splits [validation] --set training.eval_strategy no \\
-        --set training.load_best_model_at_end false --seeds 1 2 3 \
-        --baseline scifact-static --reuse runs/study-release-levers --output-dir runs/quality-release \
+        --set training.load_best_model_at_end false --seeds 1 2 3 \\
+        --baseline scifact-static --reuse runs/study-release-levers --output-dir runs/quality-release \\
         --json results/bench-quality-release.json
 """
 
