@@ -25,7 +25,7 @@ def test_shipped_recipes_exist():
     assert {p.name for p in RECIPES} >= {"scifact-inbatch.yaml", "scifact-static.yaml", "scifact-mnrl-static.yaml",
                                          "scifact-dynamic.yaml", "scifact-balltree-decay.yaml",
                                          "scifact-balltree-random.yaml", "scifact-balltree-norandom.yaml",
-                                         "scifact-curriculum.yaml"}  # fmt: skip
+                                         "scifact-curriculum.yaml", "scifact-release.yaml"}  # fmt: skip
 
 
 def write(tmp_path, text):
