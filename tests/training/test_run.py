@@ -177,3 +177,29 @@ def test_cached_mnrl_is_sentence_transformers_gradcache_and_trains(tmp_path, sci
     result = CliRunner().invoke(cli, ["train", str(path), "--loss.type", "cached-mnrl", "--loss.mini_batch_size", "2"])
     assert result.exit_code == 0, result.output
     assert any("loss" in entry for entry in json.loads((tmp_path / "run" / "train_log.json").read_text()))
+
+
+def test_inference_length_applies_to_the_final_evaluation_and_saved_model_not_to_training(
+        tmp_path, scifact_dir, tiny_model_path):  # fmt: skip
+    from negmine.evaluation import evaluate_model
+    from negmine.training.recipe import load_recipe
+    from negmine.training.run import load_split
+
+    path = recipe_file(
+        tmp_path, scifact_dir, tiny_model_path, num_train_epochs=1, eval_strategy="no", load_best_model_at_end=False
+    )
+    recipe = yaml.safe_load(path.read_text())
+    recipe["model"]["inference_max_seq_length"] = 8  # shorter than the tiny corpus's texts: the scores must move
+    recipe["evaluation"]["splits"] = ["validation"]
+    path.write_text(yaml.safe_dump(recipe))
+    result = CliRunner().invoke(cli, ["train", str(path)])
+    assert result.exit_code == 0, result.output
+    run = tmp_path / "run"
+    assert json.loads((run / "pairs" / "manifest.json").read_text())["model"]["max_seq_length"] == 64  # mined at 64
+    model = SentenceTransformer(str(run / "model"), device="cpu")
+    assert model.max_seq_length == 8
+    split = load_split(load_recipe(path), "validation")
+    reported = json.loads((run / "metrics.json").read_text())["splits"]["validation"]
+    assert reported == pytest.approx(evaluate_model(model, split))
+    model.max_seq_length = 64
+    assert evaluate_model(model, split) != pytest.approx(reported)  # the length was the one evaluated
