@@ -34,10 +34,11 @@ import time
 from pathlib import Path
 
 from negmine.encode import Encoder
+from negmine.errors import NegmineError
 from negmine.evaluation import evaluate_bm25, evaluate_model
 from negmine.models import load_model
 from negmine.outputs import markdown_table
-from negmine.study.runner import adopt_run, finished_twin
+from negmine.study.runner import adopt_run, check_finished_run, finished_twin
 from negmine.training.recipe import load_recipe, parse_overrides
 from negmine.training.run import load_split, plain_pairs, train
 
@@ -137,6 +138,8 @@ def main() -> None:
         for name, recipe in systems:
             start = time.perf_counter()
             output = Path(args.output_dir) / f"{name}-seed{seed}"
+            if recipe is not None and (output / "metrics.json").is_file():  # not another recipe's figures
+                check_finished_run(load_recipe(recipe, [*overrides, ("training.seed", seed)]), output)
             if (output / "metrics.json").is_file():  # done in an earlier, interrupted benchmark run
                 results = json.loads((output / "metrics.json").read_text())["splits"]
                 start -= recorded_wall(output)
@@ -209,4 +212,7 @@ def paired_differences(rows: list[dict], baseline: str, key: str = "ndcg@10") ->
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except NegmineError as error:  # a user's mistake (e.g. a stale run in --output-dir): one line, no traceback
+        raise SystemExit(f"Error: {error}") from None

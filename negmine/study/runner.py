@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from negmine.errors import NegmineError
 from negmine.study.spec import StudySpec
 from negmine.study.statistics import (
     correlation,
@@ -49,23 +50,63 @@ def finished_twin(recipe, places: list[Path]) -> Path | None:
         >>> finished_twin(recipe, [Path("runs/study-scifact-recheck")])  # doctest: +SKIP
         PosixPath('runs/study-scifact-recheck/runs/static-3ep-seed1')
     """
-    from negmine.training.recipe import DATA_KEYS_IN_PAIRS, Recipe, read_yaml
-
-    wanted = recipe.model_dump(mode="json", exclude={"output_dir"})
     for place in places:
         for folder in sorted((Path(place) / "runs").glob("*")):
-            if not (folder / "metrics.json").is_file() or not (folder / "recipe.yaml").is_file():
-                continue
-            written = read_yaml((folder / "recipe.yaml").read_text())
-            if isinstance(written.get("pairs"), dict):  # the keys a run writes there but takes from data
-                written["pairs"] = {k: v for k, v in written["pairs"].items() if k not in DATA_KEYS_IN_PAIRS}
-            try:
-                theirs = Recipe.model_validate(written).model_dump(mode="json", exclude={"output_dir"})
-            except ValueError:  # a recipe of an older, incompatible schema: not a twin
-                continue
-            if theirs == wanted:
+            if (folder / "metrics.json").is_file() and recipe_changes(recipe, folder) == []:
                 return folder
     return None
+
+
+def recipe_changes(recipe, folder: Path) -> list[str] | None:
+    """The dotted keys in which the run in ``folder`` (its ``recipe.yaml``) differs from ``recipe``, ``output_dir``
+    aside: ``[]`` for the same recipe, None when the folder holds no recipe of today's schema.
+
+    The run's ``recipe.yaml`` is read through today's ``Recipe``, so keys added since it ran take their defaults.
+
+    Args:
+        recipe: a resolved :class:`negmine.training.recipe.Recipe`.
+        folder: a run folder (``negmine train``'s output).
+
+    Returns:
+        Sorted dotted keys, e.g. ``["model.inference_max_seq_length"]``.
+
+    Example:
+        >>> recipe_changes(recipe, Path("runs/quality-release/scifact-release-seed1"))  # doctest: +SKIP
+        ['model.inference_max_seq_length']
+    """
+    from negmine.training.recipe import DATA_KEYS_IN_PAIRS, Recipe, read_yaml
+
+    if not (folder / "recipe.yaml").is_file():
+        return None
+    written = read_yaml((folder / "recipe.yaml").read_text())
+    if isinstance(written.get("pairs"), dict):  # the keys a run writes there but takes from data
+        written["pairs"] = {k: v for k, v in written["pairs"].items() if k not in DATA_KEYS_IN_PAIRS}
+    try:
+        theirs = Recipe.model_validate(written).model_dump(mode="json", exclude={"output_dir"})
+    except ValueError:  # a recipe of an older, incompatible schema
+        return None
+    return sorted(_differing_keys(recipe.model_dump(mode="json", exclude={"output_dir"}), theirs))
+
+
+def _differing_keys(ours, theirs, prefix: str = "") -> list[str]:
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        return [key for name in ours.keys() | theirs.keys()
+                for key in _differing_keys(ours.get(name), theirs.get(name), f"{prefix}{name}.")]  # fmt: skip
+    return [] if ours == theirs else [prefix.rstrip(".")]
+
+
+def check_finished_run(recipe, folder: Path) -> None:
+    """Stop when the finished run in ``folder`` was trained from another recipe than ``recipe``: reading its metrics
+    back as this recipe's would report stale figures (a run of an older schema, or none written, is trusted).
+
+    Raises:
+        NegmineError: naming the folder and the keys that differ.
+    """
+    changes = recipe_changes(recipe, folder)
+    if changes:
+        shown = ", ".join(changes[:4]) + (f" and {len(changes) - 4} more" if len(changes) > 4 else "")
+        raise NegmineError(f"{folder}: a finished run of another recipe ({shown} differ); "
+                           "remove the folder or choose another output folder")  # fmt: skip
 
 
 def _link_or_copy(source: str, target: str) -> None:
@@ -112,10 +153,13 @@ def train_missing(spec: StudySpec, out: Path, show_progress_bar: bool = True,
     for seed in spec.seeds if seeds is None else seeds:
         for strategy in spec.strategies:
             folder = run_folder(out, strategy.name, seed)
-            if (folder / "metrics.json").is_file() or (strategies is not None and strategy.name not in strategies):
+            if strategies is not None and strategy.name not in strategies:
                 continue
             overrides = [*spec.budget.items(), *strategy.set.items(), ("training.seed", seed)]
             recipe = load_recipe(strategy.recipe, overrides)
+            if (folder / "metrics.json").is_file():
+                check_finished_run(recipe, folder)
+                continue
             twin = finished_twin(recipe, list(reuse)) if reuse else None
             if twin is not None:
                 logger.info("%s (seed %d): the same recipe finished in %s; adopted, not trained",

@@ -188,3 +188,33 @@ def test_reuse_adopts_a_finished_run_of_the_same_recipe_and_trains_the_rest(tmp_
     assert json.loads((adopted / "wall.json").read_text())["reused_from"] == str(source)
     assert "reused_from" not in json.loads((source / "wall.json").read_text())  # the source is untouched
     assert not (adopted / "checkpoints").exists() and not list((out / "runs").glob("*.adopting"))
+
+
+def test_a_finished_run_of_a_changed_strategy_is_an_error_not_stale_figures(tmp_path, tiny_model_path, tiny_recipe):
+    """A strategy edited after its run finished (here a longer inference length) must not report the old run's
+    metrics as its own: one line naming the folder and the key; the run is left as it was."""
+    path = study_files(tmp_path, tiny_model_path, tiny_recipe, seeds=[1])
+    out = tmp_path / "study"
+    result = CliRunner().invoke(cli, ["study", str(path), "--out", str(out), "--strategies", "window"])
+    assert result.exit_code == 0, result.output
+    before = (out / "runs" / "window-seed1" / "metrics.json").read_text()
+    study = yaml.safe_load(path.read_text())
+    study["strategies"][0]["set"] = {"model.inference_max_seq_length": 16}
+    path.write_text(yaml.safe_dump(study))
+    result = CliRunner().invoke(cli, ["study", str(path), "--out", str(out), "--strategies", "window"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "window-seed1: a finished run of another recipe (model.inference_max_seq_length differ)" in result.output
+    assert (out / "runs" / "window-seed1" / "metrics.json").read_text() == before
+
+
+def test_recipe_changes_names_the_differing_keys(tmp_path):
+    from negmine.study.runner import recipe_changes
+    from negmine.training.recipe import Recipe
+
+    recipe = Recipe.model_validate({"output_dir": "a", "training": {"learning_rate": 1e-4}})
+    written = {"output_dir": "b", "model": {"inference_max_seq_length": 256}, "training": {"learning_rate": 1e-4}}
+    (tmp_path / "recipe.yaml").write_text(yaml.safe_dump(written))
+    assert recipe_changes(recipe, tmp_path) == ["model.inference_max_seq_length"]
+    assert recipe_changes(Recipe.model_validate({**recipe.model_dump(), "model": {"inference_max_seq_length": 256}}),
+                          tmp_path) == []  # fmt: skip
+    assert recipe_changes(recipe, tmp_path / "nothing") is None
