@@ -63,7 +63,8 @@ def study_geometry(spec, out: Path, runs: list[dict], data_dir: str | None = Non
             texts[data_key] = validation_pairs(recipe, data_dir)[1:]
         claims, docs = texts[data_key]
         if (name, data_key) not in vectors:
-            max_len = (recipe.get("model") or {}).get("max_seq_length")
+            section = recipe.get("model") or {}  # the length the trained model reads at (as saved)
+            max_len = section.get("inference_max_seq_length") or section.get("max_seq_length")
             encoder = Encoder(load_model(model_path, max_seq_length=max_len), cache_dir=cache_dir,
                               show_progress_bar=False)  # fmt: skip
             claim_vectors = encoder.encode(claims, role="query")
