@@ -10,7 +10,8 @@ About 4 to 9 minutes a recipe and seed at the shipped settings (128 tokens, 3 ep
 where the model ranks the true text above a perturbed / swapped abstract or a reversed claim) for the base model and
 every trained one (read back from ``OUTPUT/model``), with the perturb recipe's augmenters when one is given.
 ``--set KEY VALUE`` overrides every recipe (and the peer's model and budget) the way ``negmine train`` does; give
-such a run its own ``--output-dir``, since finished runs are read back from there. ``--reuse STUDY_DIR`` adopts a
+such a run its own ``--output-dir``, since finished runs are read back from there (a finished run of another
+recipe there is a one-line error naming the keys that differ, never read back). ``--reuse STUDY_DIR`` adopts a
 finished run of a ``negmine study`` whose resolved recipe and seed are a system's (``output_dir`` aside) instead of
 training it again, as ``negmine study --reuse`` does; its wall time is the one that run recorded.
 
