@@ -192,7 +192,8 @@ def main() -> None:
 
 def paired_differences(rows: list[dict], baseline: str, key: str = "ndcg@10") -> list[dict]:
     """Each system against ``baseline`` on the seeds both ran: the per-seed differences of ``key``, their mean and
-    sd, a paired t-test (scipy's ``ttest_rel``) and how many seeds the system won; fewer than 2 seeds give no p."""
+    sd, a paired t-test (scipy's ``ttest_rel``) and how many seeds the system won; fewer than 2 seeds give no p and
+    no sd (``None``, JSON ``null``: a NaN would make the JSON file unreadable to strict parsers)."""
     from scipy.stats import ttest_rel
 
     base = {(r["seed"], r["split"]): r[key] for r in rows if r["system"] == baseline}
@@ -203,12 +204,12 @@ def paired_differences(rows: list[dict], baseline: str, key: str = "ndcg@10") ->
         if not pairs:
             continue
         diffs = [a - b for a, b in pairs]
-        p = float(ttest_rel([a for a, _ in pairs], [b for _, b in pairs]).pvalue) if len(pairs) > 1 else math.nan
+        p = float(ttest_rel([a for a, _ in pairs], [b for _, b in pairs]).pvalue) if len(pairs) > 1 else None
         out.append({"system": system, "baseline": baseline, "seeds": len(pairs),
                     "diffs": " ".join(f"{d:+.4f}" for d in diffs),
                     f"{key}_diff_mean": round(statistics.mean(diffs), 4),
-                    "diff_sd": round(statistics.stdev(diffs), 4) if len(diffs) > 1 else 0.0,
-                    "wins": sum(d > 0 for d in diffs), "p_paired_t": round(p, 4)})  # fmt: skip
+                    "diff_sd": round(statistics.stdev(diffs), 4) if len(diffs) > 1 else None,
+                    "wins": sum(d > 0 for d in diffs), "p_paired_t": None if p is None else round(p, 4)})  # fmt: skip
     return out
 
 

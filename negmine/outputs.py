@@ -88,16 +88,19 @@ def write_json(path: str | Path, data: object, overwrite: bool = False) -> Path:
 
 
 def markdown_table(rows: list[dict], columns: list[str]) -> str:
-    """A Markdown table; floats with 4 decimals.
+    """A Markdown table; floats with 4 decimals, ``None`` (a value that does not exist, e.g. a p-value from one
+    seed) as ``-``.
 
     Example:
-        >>> print(markdown_table([{"model": "bm25", "ndcg@10": 0.71234}], ["model", "ndcg@10"]))
-        | model | ndcg@10 |
-        | --- | --- |
-        | bm25 | 0.7123 |
+        >>> print(markdown_table([{"model": "bm25", "ndcg@10": 0.71234, "p": None}], ["model", "ndcg@10", "p"]))
+        | model | ndcg@10 | p |
+        | --- | --- | --- |
+        | bm25 | 0.7123 | - |
     """
 
     def cell(value):
+        if value is None:
+            return "-"
         return f"{value:.4f}" if isinstance(value, float) else str(value)
 
     lines = ["| " + " | ".join(columns) + " |", "| " + " | ".join("---" for _ in columns) + " |"]
