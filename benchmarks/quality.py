@@ -105,7 +105,7 @@ def main() -> None:
     parser.add_argument("--probe", action="store_true", help="Add the synthetic-negative probe accuracies.")
     parser.add_argument("--baseline", default=None, help="A system every other is compared with, seed by seed.")
     parser.add_argument("--reuse", action="append", default=[], metavar="STUDY_DIR",
-                        help="Adopt a study's finished run of the same resolved recipe and seed instead of training.")
+                        help="Adopt a study's finished run of the same recipe and seed, not training it.")  # fmt: skip
     parser.add_argument("--set", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"), dest="overrides",
                         help="A recipe override for every system, e.g. --set model.max_seq_length 128.")  # fmt: skip
     args = parser.parse_args()
@@ -191,25 +191,29 @@ def main() -> None:
 
 
 def paired_differences(rows: list[dict], baseline: str, key: str = "ndcg@10") -> list[dict]:
-    """Each system against ``baseline`` on the seeds both ran: the per-seed differences of ``key``, their mean and
-    sd, a paired t-test (scipy's ``ttest_rel``) and how many seeds the system won; fewer than 2 seeds give no p and
-    no sd (``None``, JSON ``null``: a NaN would make the JSON file unreadable to strict parsers)."""
-    from scipy.stats import ttest_rel
+    """Each system against ``baseline`` on the (seed, split) pairs both ran, through the study's
+    :func:`negmine.study.statistics.paired_comparison` (per-seed differences, paired t-test, sign test, verdict),
+    flattened into one table row: differences, their mean and sd, wins, p and the verdict. Fewer than 2 seeds, or
+    differences with no spread, give no p (``None``, JSON ``null``: a NaN would make the JSON file unreadable to
+    strict parsers)."""
+    from negmine.study.statistics import paired_comparison
 
-    base = {(r["seed"], r["split"]): r[key] for r in rows if r["system"] == baseline}
+    def scores(system: str) -> dict[tuple, float]:
+        return {(r["seed"], r["split"]): r[key] for r in rows if r["system"] == system}
+
+    base = scores(baseline)
     out = []
     for system in dict.fromkeys(r["system"] for r in rows if r["system"] not in (baseline, "base", "bm25")):
-        pairs = [(r[key], base[(r["seed"], r["split"])]) for r in rows
-                 if r["system"] == system and (r["seed"], r["split"]) in base]  # fmt: skip
-        if not pairs:
+        c = paired_comparison(scores(system), base)
+        if not c["seeds"]:
             continue
-        diffs = [a - b for a, b in pairs]
-        p = float(ttest_rel([a for a, _ in pairs], [b for _, b in pairs]).pvalue) if len(pairs) > 1 else None
-        out.append({"system": system, "baseline": baseline, "seeds": len(pairs),
-                    "diffs": " ".join(f"{d:+.4f}" for d in diffs),
-                    f"{key}_diff_mean": round(statistics.mean(diffs), 4),
-                    "diff_sd": round(statistics.stdev(diffs), 4) if len(diffs) > 1 else None,
-                    "wins": sum(d > 0 for d in diffs), "p_paired_t": None if p is None else round(p, 4)})  # fmt: skip
+        p = c["p_paired_t"]
+        out.append({"system": system, "baseline": baseline, "seeds": c["seeds"],
+                    "diffs": " ".join(f"{d:+.4f}" for d in c["diffs"]),
+                    f"{key}_diff_mean": round(c["mean_diff"], 4),
+                    "diff_sd": None if c["sd_diff"] is None else round(c["sd_diff"], 4),
+                    "wins": c["wins"], "p_paired_t": None if p is None else round(p, 4),
+                    "verdict": c["verdict"]})  # fmt: skip
     return out
 
 

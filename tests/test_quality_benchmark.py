@@ -28,6 +28,7 @@ def test_paired_differences_match_hand_computed_values():
     assert entry["diff_sd"] == pytest.approx(0.01)
     # paired t on differences 0.04, 0.03, 0.05: t = 0.04 / (0.01 / sqrt 3) = 6.928 on 2 df, two-sided p = 0.0202
     assert entry["p_paired_t"] == pytest.approx(0.0202, abs=1e-4)
+    assert entry["verdict"] == "better"  # every seed above and p < 0.05, the study's rule
 
 
 def test_one_seed_gives_no_p_and_the_json_stays_strict():
@@ -38,3 +39,12 @@ def test_one_seed_gives_no_p_and_the_json_stays_strict():
     assert json.loads(text)["ndcg@10_diff_mean"] == pytest.approx(0.0513)
     assert "| - |" in quality.markdown_table([entry], list(entry))
     assert not any(isinstance(v, float) and math.isnan(v) for v in entry.values())
+
+
+def test_equal_differences_give_no_p_instead_of_nan():
+    # differences 0.01, 0.01, 0.01 have no spread: scipy's paired t would be NaN (0 / 0); the table says "no p"
+    table = rows("static", {1: 0.70, 2: 0.72, 3: 0.71}) + rows("release", {1: 0.71, 2: 0.73, 3: 0.72})
+    (entry,) = quality.paired_differences(table, "static")
+    assert entry["p_paired_t"] is None and entry["diff_sd"] == pytest.approx(0.0) and entry["wins"] == 3
+    assert entry["verdict"] == "inside the noise"  # no p, no claim
+    json.dumps(entry, allow_nan=False)
