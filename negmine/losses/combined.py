@@ -194,8 +194,9 @@ class CombinedLoss(nn.Module):
         negatives) and, for per-example negatives, every other row's candidates; with mixing, MoCHi's synthetic
         negatives from the candidates left join the logits. With ``gather_across_devices`` the candidates are every
         process's (column ``c * world_batch + global row``) and this process's rows start at ``rank * batch``."""
-        from sentence_transformers.util import all_gather_with_grad, cos_sim, get_rank
+        from sentence_transformers.util import all_gather_with_grad, cos_sim
 
+        from negmine.distributed import rank
         from negmine.losses.mixing import mix_hard_negatives
 
         others, guide = embeddings[1:], None
@@ -206,7 +207,7 @@ class CombinedLoss(nn.Module):
         if self.gather_across_devices:
             others = [all_gather_with_grad(column) for column in others]
             guide = None if guide is None else guide[:1] + [all_gather_with_grad(column) for column in guide[1:]]
-            offset = get_rank() * batch  # 0 outside DistributedDataParallel
+            offset = rank() * batch  # 0 outside DistributedDataParallel
         world_batch = others[0].size(0)
         candidates = torch.cat(others)
         scores = cos_sim(embeddings[0], candidates)

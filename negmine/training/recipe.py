@@ -174,9 +174,18 @@ def _argument_types() -> dict[str, Any]:
     return typing.get_type_hints(SentenceTransformerTrainingArguments)
 
 
+def _warmup_is_a_share(value: Any) -> bool:
+    """Whether ``warmup_steps: value`` is a share of the steps that this transformers reads only as
+    ``warmup_ratio``: transformers 5 takes a float below 1 in ``warmup_steps``, transformers 4 (beside
+    sentence-transformers 5, where the ``onnx`` extra installs) declares it an int."""
+    return isinstance(value, float) and 0 < value < 1 and _argument_types()["warmup_steps"] is int
+
+
 def _typed_argument(key: str, value: Any) -> Any:
     """``value`` checked (and coerced, as pydantic does) against the type the Trainer declares for ``key``, so that
     ``learning_rate: fast`` fails when the recipe is read, not inside the optimizer."""
+    if key == "warmup_steps" and _warmup_is_a_share(value):
+        return value  # arguments() passes it on as warmup_ratio
     try:
         adapter = TypeAdapter(_argument_types()[key], config=ConfigDict(arbitrary_types_allowed=True))
     except PydanticSchemaGenerationError:  # callables and sampler classes: the Trainer checks them itself
@@ -211,7 +220,10 @@ class TrainingSection(BaseModel):
         return {**TRAINING_DEFAULTS, **{key: _typed_argument(key, value) for key, value in (values or {}).items()}}
 
     def arguments(self) -> dict[str, Any]:
-        return dict(self.model_extra or {})
+        arguments = dict(self.model_extra or {})
+        if _warmup_is_a_share(arguments.get("warmup_steps")):
+            arguments["warmup_ratio"] = arguments.pop("warmup_steps")
+        return arguments
 
 
 class RefreshSection(BaseModel):

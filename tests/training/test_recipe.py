@@ -111,3 +111,20 @@ def test_pairs_are_mined_with_the_trained_model_unless_told_otherwise(tmp_path):
     assert (config.model, config.max_seq_length) == ("some/model", 128)
     path = write(tmp_path, "model: {name: some/model}\npairs: {model: other/miner}\noutput_dir: x\n")
     assert load_recipe(path).pairs_config().model == "other/miner"
+
+
+@pytest.mark.parametrize("declared", [float, int])
+def test_a_warmup_share_reaches_the_trainer_on_transformers_4_and_5(declared, monkeypatch):
+    """transformers 5 reads ``warmup_steps: 0.1`` as a share of the steps; transformers 4 (the ``onnx`` extra's)
+    declares ``warmup_steps`` an int and takes the share as ``warmup_ratio``."""
+    from negmine.training import recipe as module
+
+    types = {**module._argument_types(), "warmup_steps": declared}
+    monkeypatch.setattr(module, "_argument_types", lambda: types)
+    arguments = load_recipe(RECIPES[0].parent / "scifact-static.yaml").training.arguments()
+    if declared is float:
+        assert arguments["warmup_steps"] == 0.1 and "warmup_ratio" not in arguments
+    else:
+        assert arguments["warmup_ratio"] == 0.1 and "warmup_steps" not in arguments
+    steps = load_recipe(RECIPES[0].parent / "scifact-static.yaml", parse_overrides(["--training.warmup_steps", "5"]))
+    assert steps.training.arguments()["warmup_steps"] == 5  # a count stays a count
