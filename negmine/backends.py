@@ -1,12 +1,14 @@
 """Inference backends for frozen models: sentence-transformers' ONNX and OpenVINO backends, and their int8 exports.
 
 ``torch`` is the model as loaded. ``onnx`` / ``openvino`` load the same weights through sentence-transformers'
-``backend=`` (an export made by optimum on first load); ``onnx-int8`` is its dynamically quantised ONNX export
-(``export_dynamic_quantized_onnx_model``, with the AVX-512 VNNI or AVX2 configuration this CPU supports) and
-``openvino-int8`` its statically quantised OpenVINO export (``export_static_quantized_openvino_model``, calibrated on
-texts of the corpus being encoded, so no calibration set is downloaded). An export is made once and kept under the
-cache folder, keyed by the torch model's fingerprint and the backend; a failed export is an error, never a silent
-fall back to torch. Training always runs on torch: these are for encoding with a model that does not change.
+``backend=`` (an export made by optimum on first load), computing in f32; ``openvino-bf16`` is the OpenVINO export run
+in bf16 (on CPUs with AVX512_BF16 or AMX, where OpenVINO would otherwise choose bf16 on its own); ``onnx-int8`` is its
+dynamically quantised ONNX export (``export_dynamic_quantized_onnx_model``, with the AVX-512 VNNI or AVX2 configuration
+this CPU supports) and ``openvino-int8`` its statically quantised OpenVINO export
+(``export_static_quantized_openvino_model``, calibrated on texts of the corpus being encoded, so no calibration set is
+downloaded). An export is made once and kept under the cache folder, keyed by the torch model's fingerprint and the
+backend; a failed export is an error, never a silent fall back to torch. Training always runs on torch: these are for
+encoding with a model that does not change.
 
 References:
     Jacob et al., "Quantization and Training of Neural Networks for Efficient Integer-Arithmetic-Only Inference",
@@ -24,8 +26,11 @@ from typing import Literal
 from negmine.errors import NegmineError
 
 logger = logging.getLogger(__name__)
-Backend = Literal["torch", "onnx", "onnx-int8", "openvino", "openvino-int8"]
-BACKENDS: tuple[str, ...] = ("torch", "onnx", "onnx-int8", "openvino", "openvino-int8")
+Backend = Literal["torch", "onnx", "onnx-int8", "openvino", "openvino-bf16", "openvino-int8"]
+BACKENDS: tuple[str, ...] = ("torch", "onnx", "onnx-int8", "openvino", "openvino-bf16", "openvino-int8")
+# OpenVINO's CPU plugin lowers an fp32 model to bf16 by itself on CPUs with AVX512_BF16 or AMX; `openvino` asks for
+# f32 (the vectors torch gives, on every CPU) and `openvino-bf16` for bf16 by name.
+OPENVINO_PRECISION = {"openvino": "f32", "openvino-bf16": "bf16"}
 INT8_FILES = {
     "onnx-int8": "onnx/model_qint8_{config}.onnx",
     "openvino-int8": "openvino/openvino_model_qint8_quantized.xml",
@@ -50,6 +55,30 @@ def check_backend(backend: str) -> None:
             found = False
         if not found:
             raise NegmineError(f"backend {backend} needs {module.split('.')[0]}: pip install 'negmine[{family}]'")
+
+
+def inference_precision(backend: str) -> str:
+    """The precision a backend computes in, for manifests: ``int8`` for the int8 exports, ``bf16`` for
+    ``openvino-bf16``, ``f32`` for the others.
+
+    Example:
+        >>> inference_precision("onnx-int8")
+        'int8'
+    """
+    if backend.endswith("-int8"):
+        return "int8"
+    return OPENVINO_PRECISION.get(backend, "f32")
+
+
+def check_bf16(backend: str) -> None:
+    """One line when ``openvino-bf16`` is asked for on a CPU without native bf16 (AVX512_BF16 or AMX)."""
+    if backend != "openvino-bf16":
+        return
+    import openvino
+
+    if "BF16" not in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+        raise NegmineError("backend openvino-bf16 needs a CPU with AVX512_BF16 or AMX; this one has neither "
+                           "(use openvino)")  # fmt: skip
 
 
 def onnx_quantization_config() -> str:
@@ -87,6 +116,7 @@ def backend_model(model, backend: Backend, cache_dir: Path, fingerprint: str, ca
     check_backend(backend)
     if backend == "torch":
         return model
+    check_bf16(backend)
     folder = exported_folder(cache_dir, fingerprint, backend)
     if not (folder / "negmine-export.json").is_file():
         export(model, backend, folder, calibration_texts)
@@ -101,6 +131,8 @@ def load_exported(folder: Path, backend: str, max_seq_length: int | None):
 
     meta = json.loads((folder / "negmine-export.json").read_text())
     kwargs = {"file_name": meta["file_name"]} if meta.get("file_name") else {}
+    if backend in OPENVINO_PRECISION:
+        kwargs["ov_config"] = {"INFERENCE_PRECISION_HINT": OPENVINO_PRECISION[backend]}
     try:
         loaded = SentenceTransformer(str(folder), backend=backend.split("-")[0], model_kwargs=kwargs,
                                      local_files_only=True)  # fmt: skip

@@ -16,7 +16,8 @@ HAS_OPENVINO = importlib.util.find_spec("openvino") is not None and importlib.ut
 
 
 def test_unknown_backend_and_missing_packages_are_one_line(tiny_model, tmp_path, monkeypatch):
-    with pytest.raises(NegmineError, match="backend must be one of torch, onnx, onnx-int8, openvino, openvino-int8"):
+    with pytest.raises(NegmineError, match="backend must be one of torch, onnx, onnx-int8, openvino, openvino-bf16, "
+                                           "openvino-int8"):  # fmt: skip
         Encoder(tiny_model, cache_dir=tmp_path, backend="tensorrt")
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
     with pytest.raises(NegmineError, match=r"backend onnx-int8 needs optimum: pip install 'negmine\[onnx\]'"):
@@ -37,10 +38,21 @@ def test_a_failed_export_is_an_error_and_leaves_nothing(tiny_model, tmp_path, mo
     assert not any(p.name.endswith("-openvino") for p in tmp_path.iterdir())  # and no vectors from torch
 
 
+def cpu_has_bf16() -> bool:
+    import openvino
+
+    return "BF16" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+
+
 @pytest.mark.skipif(not HAS_OPENVINO, reason="needs negmine[openvino]")
-@pytest.mark.parametrize("backend", ["openvino", "openvino-int8"])
+@pytest.mark.parametrize("backend", ["openvino", "openvino-bf16", "openvino-int8"])
 def test_openvino_vectors_match_torch_and_the_export_is_made_once(build_tiny, tmp_path, backend, monkeypatch):
     from sentence_transformers import SentenceTransformer
+
+    if backend == "openvino-bf16" and not cpu_has_bf16():
+        with pytest.raises(NegmineError, match="backend openvino-bf16 needs a CPU with AVX512_BF16 or AMX"):
+            Encoder(SentenceTransformer(str(build_tiny())), cache_dir=tmp_path, backend=backend).encode(TEXTS)
+        return
 
     # sentence-transformers calibrates on texts padded to 384 tokens: the model needs that many positions
     tiny_model = SentenceTransformer(str(build_tiny(max_positions=512)))
@@ -50,7 +62,7 @@ def test_openvino_vectors_match_torch_and_the_export_is_made_once(build_tiny, tm
     assert encoder.last_encoded == len(TEXTS)  # not read from torch's cache
     assert encoder.cache_folder("document") != Encoder(tiny_model, cache_dir=tmp_path).cache_folder("document")
     cosine = np.sum(vectors * torch_vectors, axis=1)
-    assert cosine.min() > (0.9999 if backend == "openvino" else 0.95), cosine.min()
+    assert cosine.min() > {"openvino": 0.99999, "openvino-bf16": 0.99}.get(backend, 0.95), cosine.min()
 
     monkeypatch.setattr("negmine.backends.export", lambda *a, **k: pytest.fail("exported twice"))
     again = Encoder(tiny_model, cache_dir=tmp_path, show_progress_bar=False, backend=backend, use_cache=False)

@@ -50,7 +50,7 @@ class PairsConfig(BaseModel):
     model: str = "all-MiniLM-L6-v2"
     max_seq_length: int | None = None
     batch_size: int = 64
-    backend: Literal["torch", "onnx", "onnx-int8", "openvino", "openvino-int8"] = "torch"
+    backend: Literal["torch", "onnx", "onnx-int8", "openvino", "openvino-bf16", "openvino-int8"] = "torch"
     cache_dir: str | None = None
     task: Literal["retrieval", "verification"] = "retrieval"
     searchers: list[Literal["dense", "lexical"]] = Field(default_factory=lambda: ["dense", "lexical"], min_length=1)
@@ -148,6 +148,7 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
     from datasets import Dataset
 
     from negmine import __version__
+    from negmine.backends import inference_precision
     from negmine.data import SciFactRelease, dataset_folder, load_retrieval
     from negmine.encode import Encoder, model_fingerprint
     from negmine.env import package_versions
@@ -297,6 +298,7 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
             "fingerprint": model_fingerprint(model),
             "max_seq_length": model.max_seq_length,
             "backend": config.backend,
+            "backend_precision": inference_precision(config.backend),
         },  # fmt: skip
         "packages": package_versions(),
         "searcher": {"dense": searcher.name if "dense" in config.searchers else None, **blas_report()},

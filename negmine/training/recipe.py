@@ -66,7 +66,7 @@ class ModelSection(BaseModel):
         None, ge=8, description="Token limit the final evaluation encodes with and the saved model keeps "
                                 "(None: max_seq_length). Training, refreshes and per-epoch evaluation truncate "
                                 "at max_seq_length (train on 128 tokens, read 256).")  # fmt: skip
-    backend: Literal["torch", "onnx", "onnx-int8", "openvino", "openvino-int8"] = Field(
+    backend: Literal["torch", "onnx", "onnx-int8", "openvino", "openvino-bf16", "openvino-int8"] = Field(
         "torch", description="How the frozen base model encodes for the pairs and a refresh's first mining "
                              "(negmine.backends); training always runs on torch.")  # fmt: skip
 
