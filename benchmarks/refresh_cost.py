@@ -13,6 +13,14 @@ is the refresh as ``negmine train`` runs it when it evaluates each epoch: the ev
 weights the refresh then sees, and the refresh reads those vectors from the shared ``EmbeddingMemory`` (the
 evaluation's own time is reported beside it). Refreshing on a schedule (``every_epochs`` / ``every_steps``)
 multiplies the full cost by the number of refreshes and needs no separate timing.
+
+``--backends onnx,openvino,...`` adds one row a backend (``refresh.backend``): the refresh exports the model's
+current weights (timed with the refresh: the weights change between refreshes, so each pays its own export) and
+encodes with the export; ``negatives_same`` is the share of its mined negatives that the torch refresh (``full``)
+also mined, per query, with the same weights.
+
+    python benchmarks/refresh_cost.py --set model.max_seq_length 128 --backends onnx,onnx-int8,openvino \\
+        --variants full --json results/bench-refresh-backends.json
 """
 
 from __future__ import annotations
@@ -35,6 +43,13 @@ VARIANTS = {
 }
 
 
+def same_negatives(mined, reference) -> float:
+    """Mean share, over the queries with mined negatives in ``reference``, of those also in ``mined``'s row."""
+    shares = [len(set(a[a >= 0].tolist()) & set(b[b >= 0].tolist())) / int((b >= 0).sum())
+              for a, b in zip(mined, reference, strict=True) if (b >= 0).any()]  # fmt: skip
+    return sum(shares) / len(shares) if shares else float("nan")
+
+
 def peer_seconds(recipe, model) -> float:
     """``mine_hard_negatives`` over the same pairs and corpus, embeddings computed afresh (no cache)."""
     from sentence_transformers.util import mine_hard_negatives
@@ -54,8 +69,17 @@ def main() -> None:
     parser.add_argument("--recipe", default="recipes/scifact-dynamic.yaml")
     parser.add_argument("--set", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"), dest="overrides",
                         help="A recipe override, e.g. --set model.max_seq_length 128.")  # fmt: skip
+    parser.add_argument("--backends", default="", help="Comma-separated refresh.backend values to add as rows.")
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help="Comma-separated variants to run (default: all).")  # fmt: skip
+    parser.add_argument("--skip-peer", action="store_true", help="Leave out mine_hard_negatives.")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
+    chosen = [v.strip() for v in args.variants.split(",") if v.strip()]
+    if "full" not in chosen:
+        chosen.insert(0, "full")  # every ratio is against it
+    variants = {name: VARIANTS[name] for name in chosen}
+    variants.update({f"backend {b.strip()}": {"backend": b.strip()} for b in args.backends.split(",") if b.strip()})
     overrides = parse_overrides([item for key, value in args.overrides for item in (f"--{key}", value)])
 
     from negmine.models import load_model
@@ -66,7 +90,8 @@ def main() -> None:
     from negmine.evaluation import make_evaluator
 
     rows = []
-    for name, options in VARIANTS.items():
+    reference = None
+    for name, options in variants.items():
         recipe = load_recipe(args.recipe, [*overrides, *((f"refresh.{k}", v) for k, v in options.items())])
         callback = refresh_callback(recipe)
         callback.initial_dataset(model)
@@ -77,17 +102,21 @@ def main() -> None:
             make_evaluator(load_split(recipe, "validation"), memory=callback.memory)(model)
             evaluation = round(time.perf_counter() - start, 3)
         entry = callback.refresh(model, epoch=1.0, step=0)
+        reference = callback.negatives.copy() if reference is None else reference
         rows.append({"variant": name, "queries": entry["queries"], "documents": entry["documents"],
                      "documents_reused": entry["documents_reused"], "refresh_s": entry["seconds"],
-                     "evaluation_s": evaluation})  # fmt: skip
+                     "evaluation_s": evaluation,
+                     "negatives_same": round(same_negatives(callback.negatives, reference), 4)})  # fmt: skip
+        callback.on_train_end(None, None, None)  # drops a backend's temporary export
         print(markdown_table(rows[-1:], list(rows[-1])), flush=True)
-    peer = peer_seconds(base, model)
-    rows.append({"variant": "peer: mine_hard_negatives from scratch", "queries": rows[0]["queries"],
-                 "documents": rows[0]["documents"], "documents_reused": 0, "refresh_s": round(peer, 3),
-                 "evaluation_s": None})  # fmt: skip
+    peer = None if args.skip_peer else peer_seconds(base, model)
+    if peer is not None:
+        rows.append({"variant": "peer: mine_hard_negatives from scratch", "queries": rows[0]["queries"],
+                     "documents": rows[0]["documents"], "documents_reused": 0, "refresh_s": round(peer, 3),
+                     "evaluation_s": None, "negatives_same": None})  # fmt: skip
     for row in rows:
         row["over_full"] = round(row["refresh_s"] / rows[0]["refresh_s"], 3)
-        row["over_peer"] = round(row["refresh_s"] / peer, 3)
+        row["over_peer"] = round(row["refresh_s"] / peer, 3) if peer else None
     print(markdown_table(rows, list(rows[0])))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -71,7 +71,10 @@ class HardNegativeRefresh(TrainerCallback):
             an epoch then reads the corpus vectors that the evaluation at the end of the last one encoded with the
             same weights (logged as ``documents_reused``) instead of encoding the corpus again.
         first_backend: the backend of the first mining (the cached starting model, usually frozen base weights;
-            :mod:`negmine.backends`); later ones encode with the model in training, on torch.
+            :mod:`negmine.backends`).
+        backend: the backend of the later minings, which encode with the model in training: ``torch`` (the model
+            itself, the default), or an export of its current weights made at each refresh (into a temporary
+            folder, deleted when the weights change) and encoded with; docs/scale.md measures when that pays.
         shard_encoding: under DistributedDataParallel, each process encodes a slice of the texts (False: the main
             process encodes them all while the others wait); the main process alone encodes when its memory already
             holds every vector.
@@ -110,6 +113,7 @@ class HardNegativeRefresh(TrainerCallback):
         seed: int = 0,
         memory=None,
         first_backend: str = "torch",
+        backend: str = "torch",
         shard_encoding: bool = True,
         snapshot_dir: str | Path | None = None,
         query_ids: Sequence[str] | None = None,
@@ -120,7 +124,12 @@ class HardNegativeRefresh(TrainerCallback):
             raise ValueError(f"query_fraction must be in (0, 1], got {query_fraction}")
         if searcher == "balltree" and params is not None and params.num_negatives != 1:
             raise ValueError("the balltree searcher gives one negative a point: set num_negatives to 1")
+        from negmine.backends import check_backend
+
+        check_backend(backend)
         self.first_backend = first_backend
+        self.backend = backend
+        self._export: tuple[str, Path] | None = None  # (weights' fingerprint, temporary folder of their export)
         self.shard_encoding = shard_encoding
         self.queries, self.documents = list(queries), list(documents)
         self.rows = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
@@ -160,9 +169,11 @@ class HardNegativeRefresh(TrainerCallback):
         # changes at every step, so its vectors are never worth keeping.
         # The memory holds what the end-of-epoch evaluation just encoded with the same weights.
         cache = not self.history
+        backend = self.first_backend if cache else self.backend
+        where = {} if cache or backend == "torch" else {"cache_dir": self._export_folder(model)}
         encoder = Encoder(model, batch_size=self.batch_size, show_progress_bar=False, use_cache=cache,
-                          memory=self.memory, backend=self.first_backend if cache else "torch",
-                          calibration_texts=self.documents[:300])  # fmt: skip
+                          memory=self.memory, backend=backend, calibration_texts=self.documents[:300],
+                          **where)  # fmt: skip
         if not texts:
             return np.zeros((0, 1), dtype=np.float32)
         held = distributed.is_distributed() and distributed.broadcast(
@@ -188,6 +199,22 @@ class HardNegativeRefresh(TrainerCallback):
         if role == "document":
             self.reused = len(texts) - encoded if self.memory is not None and not cache else 0
         return vectors
+
+    def _export_folder(self, model) -> Path:
+        """A temporary folder for the export of the model's current weights (made by the first encoding of a
+        refresh, read by the second); the previous weights' folder is deleted."""
+        import shutil
+        import tempfile
+
+        from negmine.encode import model_fingerprint
+
+        fingerprint = model_fingerprint(model)
+        if self._export is not None and self._export[0] == fingerprint:
+            return self._export[1]
+        if self._export is not None:
+            shutil.rmtree(self._export[1], ignore_errors=True)
+        self._export = (fingerprint, Path(tempfile.mkdtemp(prefix="negmine-refresh-export-")))
+        return self._export[1]
 
     def _random_document(self, query: int) -> int:
         while True:
@@ -415,4 +442,12 @@ class HardNegativeRefresh(TrainerCallback):
     def on_step_end(self, args, state, control, model=None, train_dataloader=None, **kwargs):
         if self.every_steps and state.global_step % self.every_steps == 0 and state.global_step < state.max_steps:
             self.refresh(model, state.epoch or 0.0, state.global_step, train_dataloader)
+        return control
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self._export is not None:  # the last refresh's export of weights that have changed since
+            import shutil
+
+            shutil.rmtree(self._export[1], ignore_errors=True)
+            self._export = None
         return control

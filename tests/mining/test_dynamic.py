@@ -152,3 +152,41 @@ def test_balltree_can_leave_out_sister_claims(scifact_dir, exclude, monkeypatch)
     assert bool(chosen & sisters) is not exclude
     claim_share = np.mean(refresh.negative_sources[refresh.row_queries, 0] == "claim")
     assert refresh.history[-1]["claim_share"] == pytest.approx(claim_share, abs=1e-4)
+
+
+def test_refresh_backend_exports_the_current_weights_once_a_refresh_and_cleans_up(refresh_inputs, tiny_model,
+                                                                                 monkeypatch):  # fmt: skip
+    from negmine.errors import NegmineError
+
+    queries, documents, rows = refresh_inputs
+    with pytest.raises(NegmineError, match="backend must be one of"):
+        HardNegativeRefresh(queries, documents, rows, PARAMS, backend="tensorrt")
+    torch_refresh = HardNegativeRefresh(queries, documents, rows, PARAMS, seed=3)
+    torch_refresh.initial_dataset(tiny_model)
+    torch_refresh.refresh(tiny_model, epoch=1, step=1)
+
+    exports = []  # (backend, folder) of each export asked for; the "export" is the torch model itself
+
+    def fake_backend_model(model, backend, cache_dir, fingerprint, calibration_texts):
+        folder = cache_dir / "exports" / fingerprint[:8]
+        if not folder.is_dir():
+            folder.mkdir(parents=True)
+            exports.append((backend, cache_dir))
+        return model
+
+    monkeypatch.setattr("negmine.backends.check_backend", lambda backend: None)  # as if onnx were installed
+    monkeypatch.setattr("negmine.backends.backend_model", fake_backend_model)
+    refresh = HardNegativeRefresh(queries, documents, rows, PARAMS, seed=3, backend="onnx-int8")
+    refresh.initial_dataset(tiny_model)
+    assert exports == []  # the first mining follows first_backend (torch)
+    refresh.refresh(tiny_model, epoch=1, step=1)
+    assert [backend for backend, _ in exports] == ["onnx-int8"]  # one export for the queries and the corpus
+    first_folder = exports[0][1]
+    assert first_folder.is_dir()
+    np.testing.assert_array_equal(refresh.negatives, torch_refresh.negatives)  # the same vectors, the same negatives
+    with torch.no_grad():  # new weights: a new export, and the old one is gone
+        next(tiny_model.parameters()).add_(0.01)
+    refresh.refresh(tiny_model, epoch=2, step=2)
+    assert len(exports) == 2 and not first_folder.exists() and exports[1][1].is_dir()
+    refresh.on_train_end(None, None, None)
+    assert not exports[1][1].exists()
