@@ -4,12 +4,20 @@ each inference backend of a frozen model (ONNX / OpenVINO, int8 included) agains
     python benchmarks/encoding.py --dataset scifact --json results/bench-encoding.json
     python benchmarks/encoding.py --backends torch,openvino,openvino-int8 --lengths 128,256 \\
         --json results/bench-encoding-backends.json
+    python benchmarks/encoding.py --tuning --limit 1024 --json results/bench-encoding-tuning.json
 
 The backend table gives, for each maximum length: texts per second (the export's own one-off time apart), the ratio
 to torch, the cosine between each backend's vectors and torch's (min and mean), the share of the negatives
 ``build-pairs`` mines (its default filters, over SciFact's training claims) that are the same as with torch's
-vectors, and the base model's validation nDCG@10 with each backend. Backends run in turn, each twice, the faster
+vectors, the share of torch's nearest documents (the miner's top ``range_max + 10``) that the backend's vectors
+also retrieve, and the base model's validation nDCG@10 with each backend. Backends run in turn, each twice, the faster
 time kept.
+
+``--tuning`` measures the knobs the backends leave to the user, on the first ``--limit`` abstracts at
+``--max-seq-length`` (128 by default): torch's intra-op threads (``torch.set_num_threads``, 1 to the core count),
+ONNX Runtime's (``SessionOptions.intra_op_num_threads``, on the ``onnx`` export, where installed), and sorting by
+length: one ``encode`` call (sentence-transformers sorts the texts by length before batching) against the same texts
+sent batch by batch in corpus order (each batch padded to its own longest text).
 """
 
 from __future__ import annotations
@@ -125,14 +133,82 @@ def backends_table(args) -> list[dict]:
                 row = {"length": length, "backend": backend, "texts_per_s": len(texts) / min(seconds),
                        "encode_s": min(seconds), "export_or_load_s": export_s}  # fmt: skip
                 if reference is None:
-                    reference = {"docs": docs, "mined": mined, "rate": row["texts_per_s"], "ndcg": ndcg}
+                    reference = {"docs": docs, "mined": mined, "rate": row["texts_per_s"], "ndcg": ndcg,
+                                 "found": found.indices}  # fmt: skip
                 cosine = np.sum(docs * reference["docs"], axis=1)
                 row.update({"ratio": row["texts_per_s"] / reference["rate"], "cosine_min": float(cosine.min()),
                             "cosine_mean": float(cosine.mean()),
-                            "mined_overlap": mined_overlap(mined, reference["mined"]), "ndcg@10": ndcg,
+                            "mined_overlap": mined_overlap(mined, reference["mined"]),
+                            "neighbour_overlap": mined_overlap(found.indices, reference["found"]), "ndcg@10": ndcg,
                             "ndcg_delta": ndcg - reference["ndcg"]})  # fmt: skip
                 rows.append({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
                 print(rows[-1], flush=True)
+    return rows
+
+
+def _texts_per_s(encode, texts: list[str], repeats: int) -> float:
+    encode(texts[:32])  # warm-up: thread pools, first allocation
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        encode(texts)
+        best = min(best, time.perf_counter() - start)
+    return len(texts) / best
+
+
+def tuning_table(args) -> list[dict]:
+    """Threads (torch, ONNX Runtime) and sorting by length, each against the default in the same run."""
+    import os
+
+    import torch
+
+    data = load_retrieval(args.dataset, "train", data_dir=args.data_dir, validation_fraction=0)
+    texts = data.document_texts()[: args.limit or 1024]
+    model = load_model(args.model, max_seq_length=args.max_seq_length or 128)
+    cores = os.cpu_count() or 1
+    default_threads = torch.get_num_threads()
+    rows = []
+
+    def add(knob: str, setting: str, rate: float, reference: float | None = None) -> None:
+        rows.append({"knob": knob, "setting": setting, "texts_per_s": round(rate, 2),
+                     "against_default": round(rate / reference, 3) if reference else 1.0})  # fmt: skip
+        print(rows[-1], flush=True)
+
+    batch = args.batch_size
+    sorted_rate = _texts_per_s(lambda t: model.encode(t, batch_size=batch), texts, args.repeats)
+    add("torch threads", f"{default_threads} (default)", sorted_rate)
+    for threads in sorted({1, cores} - {default_threads}):
+        torch.set_num_threads(threads)
+        add("torch threads", str(threads), _texts_per_s(lambda t: model.encode(t, batch_size=batch), texts,
+                                                        args.repeats), sorted_rate)  # fmt: skip
+    torch.set_num_threads(default_threads)
+
+    def unsorted(t):
+        return [model.encode(t[i : i + batch], batch_size=batch) for i in range(0, len(t), batch)]
+
+    add("sorting by length", "sorted (one encode call, the default)", sorted_rate)
+    add("sorting by length", "corpus order (batch by batch)", _texts_per_s(unsorted, texts, args.repeats),
+        sorted_rate)  # fmt: skip
+
+    try:
+        import onnxruntime
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        print("onnxruntime is not installed: ONNX Runtime's threads not measured")
+        return rows
+    with tempfile.TemporaryDirectory() as folder:
+        model.save(folder)
+        reference = None
+        for threads in (0, *sorted({1, cores})):
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = threads
+            onnx = SentenceTransformer(folder, backend="onnx", local_files_only=True,
+                                       model_kwargs={"session_options": options})  # fmt: skip
+            onnx.max_seq_length = model.max_seq_length
+            rate = _texts_per_s(lambda t, m=onnx: m.encode(t, batch_size=batch), texts, args.repeats)
+            add("ONNX Runtime intra-op threads", "0 (default: ONNX Runtime decides)" if threads == 0 else str(threads),
+                rate, reference)  # fmt: skip
+            reference = reference or rate
     return rows
 
 
@@ -150,8 +226,22 @@ def main() -> None:
     parser.add_argument("--lengths", default="128,256", help="Maximum sequence lengths of the backend table.")
     parser.add_argument("--repeats", type=int, default=2, help="Timed encodings per backend; the fastest is kept.")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads for the torch path.")
+    parser.add_argument("--tuning", action="store_true",
+                        help="Threads (torch, ONNX Runtime) and sorting by length instead of the backend table.")
     parser.add_argument("--json", default=None, help="Write the results here.")
     args = parser.parse_args()
+    if args.tuning:
+        rows = tuning_table(args)
+        from negmine.outputs import markdown_table
+
+        print(markdown_table(rows, list(rows[0])))
+        if args.json:
+            import json
+            from pathlib import Path
+
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).write_text(json.dumps({"settings": vars(args), "rows": rows}, indent=2) + "\n")
+        return
     if not args.backends:
         emit_benchmark(negmine_against_st(args), args.json)
         return
