@@ -242,9 +242,10 @@ class RefreshSection(BaseModel):
     )
     shard_encoding: bool = Field(True, description="Under DDP: each process encodes a slice of the texts for a "
                                  "refresh (False: the main process encodes them all).")  # fmt: skip
-    backend: Literal["torch", "onnx", "onnx-int8", "openvino", "openvino-bf16", "openvino-int8"] = Field(
-        "torch", description="Encode each refresh with the model in training (torch) or with an export of its "
-        "current weights made at the refresh (negmine.backends); the first mining follows model.backend.")
+    backend: Literal["auto", "torch", "onnx", "onnx-int8", "openvino", "openvino-bf16", "openvino-int8"] = Field(
+        "auto", description="Encode each refresh with the model in training (torch) or with an export of its "
+        "current weights made at the refresh (negmine.backends); auto: openvino where installed and the model is "
+        "on the CPU, else torch. The first mining follows model.backend.")
 
     @model_validator(mode="after")
     def _sisters_need_balltree(self) -> RefreshSection:

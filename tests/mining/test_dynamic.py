@@ -161,7 +161,7 @@ def test_refresh_backend_exports_the_current_weights_once_a_refresh_and_cleans_u
     queries, documents, rows = refresh_inputs
     with pytest.raises(NegmineError, match="backend must be one of"):
         HardNegativeRefresh(queries, documents, rows, PARAMS, backend="tensorrt")
-    torch_refresh = HardNegativeRefresh(queries, documents, rows, PARAMS, seed=3)
+    torch_refresh = HardNegativeRefresh(queries, documents, rows, PARAMS, seed=3, backend="torch")
     torch_refresh.initial_dataset(tiny_model)
     torch_refresh.refresh(tiny_model, epoch=1, step=1)
 
@@ -190,3 +190,29 @@ def test_refresh_backend_exports_the_current_weights_once_a_refresh_and_cleans_u
     assert len(exports) == 2 and not first_folder.exists() and exports[1][1].is_dir()
     refresh.on_train_end(None, None, None)
     assert not exports[1][1].exists()
+
+
+def test_auto_refresh_backend_is_openvino_where_installed_and_torch_otherwise(refresh_inputs, tiny_model,
+                                                                             monkeypatch):  # fmt: skip
+    from negmine.encode import EmbeddingMemory, Encoder
+    from negmine.errors import NegmineError
+
+    queries, documents, rows = refresh_inputs
+    monkeypatch.setattr("negmine.backends.backend_model", lambda model, *args: model)  # the "export" is the model
+
+    def missing(backend):
+        if backend != "torch":
+            raise NegmineError(f"backend {backend} needs openvino")
+
+    monkeypatch.setattr("negmine.backends.check_backend", missing)
+    refresh = HardNegativeRefresh(queries, documents, rows, PARAMS)
+    refresh.initial_dataset(tiny_model)
+    assert refresh.history[-1]["backend"] == "torch"  # the first mining follows first_backend
+    assert refresh.refresh(tiny_model, epoch=1, step=1)["backend"] == "torch"  # openvino missing
+    monkeypatch.setattr("negmine.backends.check_backend", lambda backend: None)  # as if installed
+    assert refresh.refresh(tiny_model, epoch=2, step=2)["backend"] == "openvino"
+    refresh.memory = EmbeddingMemory()  # the evaluation just encoded every text with these weights, on torch
+    encoder = Encoder(tiny_model, use_cache=False, memory=refresh.memory, show_progress_bar=False)
+    encoder.encode(documents), encoder.encode(queries, role="query")
+    entry = refresh.refresh(tiny_model, epoch=3, step=3)
+    assert entry["backend"] == "torch" and entry["documents_reused"] == len(documents)
