@@ -27,12 +27,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
 from negmine.outputs import markdown_table
 from negmine.training.recipe import load_recipe, parse_overrides
 from negmine.training.run import load_split, plain_pairs, refresh_callback
+
+sys.path.insert(0, str(Path(__file__).parent))
+from encoding import mined_overlap  # noqa: E402
 
 VARIANTS = {
     "full": {},
@@ -41,13 +45,6 @@ VARIANTS = {
     "candidate_pool 30 + query_fraction 0.5": {"candidate_pool": 30, "query_fraction": 0.5},
     "full, after the epoch's evaluation": {},
 }
-
-
-def same_negatives(mined, reference) -> float:
-    """Mean share, over the queries with mined negatives in ``reference``, of those also in ``mined``'s row."""
-    shares = [len(set(a[a >= 0].tolist()) & set(b[b >= 0].tolist())) / int((b >= 0).sum())
-              for a, b in zip(mined, reference, strict=True) if (b >= 0).any()]  # fmt: skip
-    return sum(shares) / len(shares) if shares else float("nan")
 
 
 def peer_seconds(recipe, model) -> float:
@@ -106,7 +103,7 @@ def main() -> None:
         rows.append({"variant": name, "queries": entry["queries"], "documents": entry["documents"],
                      "documents_reused": entry["documents_reused"], "refresh_s": entry["seconds"],
                      "evaluation_s": evaluation,
-                     "negatives_same": round(same_negatives(callback.negatives, reference), 4)})  # fmt: skip
+                     "negatives_same": round(mined_overlap(callback.negatives, reference), 4)})  # fmt: skip
         callback.on_train_end(None, None, None)  # drops a backend's temporary export
         print(markdown_table(rows[-1:], list(rows[-1])), flush=True)
     peer = None if args.skip_peer else peer_seconds(base, model)
