@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from negmine.augment.spec import SyntheticConfig
+from negmine.backends import Backend
 from negmine.errors import NegmineError
 from negmine.mining.static import MiningParams, mine_negatives
 from negmine.pairs.anchors import Anchor, claim_anchors, corpus_anchors
@@ -50,7 +51,7 @@ class PairsConfig(BaseModel):
     model: str = "all-MiniLM-L6-v2"
     max_seq_length: int | None = None
     batch_size: int = 64
-    backend: Literal["torch", "onnx", "onnx-int8", "openvino", "openvino-bf16", "openvino-int8"] = "torch"
+    backend: Backend = "torch"
     cache_dir: str | None = None
     task: Literal["retrieval", "verification"] = "retrieval"
     searchers: list[Literal["dense", "lexical"]] = Field(default_factory=lambda: ["dense", "lexical"], min_length=1)

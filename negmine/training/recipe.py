@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from negmine.backends import Backend
 from negmine.errors import NegmineError, describe_validation_error
 from negmine.losses.combined import DEFAULT_WEIGHTS
 from negmine.mining.schedules import CurriculumStage, RandomRateSchedule
@@ -66,7 +67,7 @@ class ModelSection(BaseModel):
         None, ge=8, description="Token limit the final evaluation encodes with and the saved model keeps "
                                 "(None: max_seq_length). Training, refreshes and per-epoch evaluation truncate "
                                 "at max_seq_length (train on 128 tokens, read 256).")  # fmt: skip
-    backend: Literal["torch", "onnx", "onnx-int8", "openvino", "openvino-bf16", "openvino-int8"] = Field(
+    backend: Backend = Field(
         "torch", description="How the frozen base model encodes for the pairs and a refresh's first mining "
                              "(negmine.backends); training always runs on torch.")  # fmt: skip
 
@@ -242,7 +243,7 @@ class RefreshSection(BaseModel):
     )
     shard_encoding: bool = Field(True, description="Under DDP: each process encodes a slice of the texts for a "
                                  "refresh (False: the main process encodes them all).")  # fmt: skip
-    backend: Literal["auto", "torch", "onnx", "onnx-int8", "openvino", "openvino-bf16", "openvino-int8"] = Field(
+    backend: Literal["auto", Backend] = Field(
         "auto", description="Encode each refresh with the model in training (torch) or with an export of its "
         "current weights made at the refresh (negmine.backends); auto: openvino where installed and the model is "
         "on the CPU, else torch. The first mining follows model.backend.")
