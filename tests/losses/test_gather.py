@@ -42,6 +42,7 @@ def worker(rank: int, world: int, port: int, results) -> None:
         for variant in sorted(VARIANTS):
             value, grads = loss_and_grads(local, variant, gather=True)
             results.put((variant, rank, value, [g.numpy() for g in grads]))  # by value: the process ends first
+        dist.barrier()  # neither process tears gloo down while the other is still in a collective
     finally:
         dist.destroy_process_group()
 
