@@ -21,6 +21,15 @@ also mined, per query, with the same weights.
 
     python benchmarks/refresh_cost.py --set model.max_seq_length 128 --backends onnx,onnx-int8,openvino \\
         --variants full --json results/bench-refresh-backends.json
+
+With the starting weights at the refresh too, a candidate pool trivially keeps every negative. ``--refresh-model``
+gives the refresh the weights a real one sees (a checkpoint of a training run, e.g. the end of its first epoch):
+the first mining still uses the recipe's starting model, so ``negatives_same`` then says what the pool loses.
+``--pools 100,300`` adds one ``candidate_pool`` row each, on ``--pool-backend`` (default torch).
+
+    python benchmarks/refresh_cost.py --set model.max_seq_length 128 --skip-peer --variants full \\
+        --refresh-model runs/dyn-share/torch/checkpoints/checkpoint-23 --pools 100,300 --pool-backend openvino \\
+        --json results/bench-refresh-pools.json
 """
 
 from __future__ import annotations
@@ -70,6 +79,10 @@ def main() -> None:
     parser.add_argument("--variants", default=",".join(VARIANTS),
                         help="Comma-separated variants to run (default: all).")  # fmt: skip
     parser.add_argument("--skip-peer", action="store_true", help="Leave out mine_hard_negatives.")
+    parser.add_argument("--refresh-model", default=None,
+                        help="Weights the refresh encodes with (default: the recipe's starting model).")  # fmt: skip
+    parser.add_argument("--pools", default="", help="Comma-separated candidate_pool sizes to add as rows.")
+    parser.add_argument("--pool-backend", default="torch", help="refresh.backend of the --pools rows.")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     chosen = [v.strip() for v in args.variants.split(",") if v.strip()]
@@ -77,12 +90,17 @@ def main() -> None:
         chosen.insert(0, "full")  # every ratio is against it
     variants = {name: VARIANTS[name] for name in chosen}
     variants.update({f"backend {b.strip()}": {"backend": b.strip()} for b in args.backends.split(",") if b.strip()})
+    variants.update({f"candidate_pool {int(k)} ({args.pool_backend})": {"candidate_pool": int(k),
+                     "backend": args.pool_backend} for k in args.pools.split(",") if k.strip()})  # fmt: skip
     overrides = parse_overrides([item for key, value in args.overrides for item in (f"--{key}", value)])
 
     from negmine.models import load_model
 
     base = load_recipe(args.recipe, overrides)
     model = load_model(base.model.name, max_seq_length=base.model.max_seq_length)
+    later = model  # the weights each refresh sees
+    if args.refresh_model:
+        later = load_model(args.refresh_model, max_seq_length=base.model.max_seq_length)
     from negmine.encode import EmbeddingMemory
     from negmine.evaluation import make_evaluator
 
@@ -96,9 +114,9 @@ def main() -> None:
         if name.endswith("evaluation"):
             callback.memory = EmbeddingMemory()
             start = time.perf_counter()
-            make_evaluator(load_split(recipe, "validation"), memory=callback.memory)(model)
+            make_evaluator(load_split(recipe, "validation"), memory=callback.memory)(later)
             evaluation = round(time.perf_counter() - start, 3)
-        entry = callback.refresh(model, epoch=1.0, step=0)
+        entry = callback.refresh(later, epoch=1.0, step=0)
         reference = callback.negatives.copy() if reference is None else reference
         rows.append({"variant": name, "queries": entry["queries"], "documents": entry["documents"],
                      "documents_reused": entry["documents_reused"], "refresh_s": entry["seconds"],
@@ -117,7 +135,8 @@ def main() -> None:
     print(markdown_table(rows, list(rows[0])))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        meta = {"recipe": args.recipe, "overrides": overrides, "max_seq_length": base.model.max_seq_length}
+        meta = {"recipe": args.recipe, "overrides": overrides, "max_seq_length": base.model.max_seq_length,
+                "refresh_model": args.refresh_model}  # fmt: skip
         Path(args.json).write_text(json.dumps({**meta, "rows": rows}, indent=2) + "\n")
 
 

@@ -348,8 +348,10 @@ class HardNegativeRefresh(TrainerCallback):
                 all_queries, queries, query_vectors, doc_vectors, docs, rate
             )
         else:
-            k = min(len(docs), params.range_max + widest)
-            found = dense_searcher(doc_vectors).search(query_vectors, k)
+            k = params.range_max + widest
+            if first and self.candidate_pool:  # the pool may reach deeper than the window
+                k = max(k, self.candidate_pool)
+            found = dense_searcher(doc_vectors).search(query_vectors, min(len(docs), k))
             if first and self.candidate_pool:  # later refreshes encode and search only these documents
                 top = found.indices[:, : self.candidate_pool]
                 known = np.asarray([d for p in self.positives for d in p], dtype=np.int64)

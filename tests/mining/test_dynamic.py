@@ -68,6 +68,18 @@ def test_query_fraction_and_candidate_pool_bound_the_work(refresh_inputs, tiny_m
     assert all(isinstance(h["score_gap"], float) for h in refresh.history)
 
 
+def test_a_candidate_pool_deeper_than_the_window_is_searched_that_deep(refresh_inputs, tiny_model):
+    queries, documents, rows = refresh_inputs
+    rows = rows[:3]
+    depth = PARAMS.range_max + 20  # more than the window's range_max + positives a query needs
+    refresh = HardNegativeRefresh(queries, documents, rows, PARAMS, candidate_pool=depth, seed=1)
+    refresh.initial_dataset(tiny_model)
+    assert len(refresh.pool) >= min(depth, len(documents))  # one query's top-depth alone fills that many
+    shallow = HardNegativeRefresh(queries, documents, rows, PARAMS, seed=1)
+    shallow.initial_dataset(tiny_model)
+    assert (refresh.negatives == shallow.negatives).all()  # the deeper search mines the same negatives
+
+
 def test_random_rate_and_curriculum(refresh_inputs, tiny_model):
     queries, documents, rows = refresh_inputs
     stages = [CurriculumStage(epoch=0, range_min=3, range_max=6, num_negatives=1),

@@ -38,12 +38,20 @@ def ddp_recipe(tiny_recipe, tmp_path):
     return path
 
 
-@pytest.mark.skipif(shutil.which("torchrun") is None and not os.path.exists(os.path.join(os.path.dirname(
-    sys.executable), "torchrun")), reason="torchrun is not installed")  # fmt: skip
-def test_two_processes_train_one_model_on_the_same_negatives(ddp_recipe, tmp_path):
+NO_TORCHRUN = shutil.which("torchrun") is None and not os.path.exists(
+    os.path.join(os.path.dirname(sys.executable), "torchrun")
+)
+
+
+def torchrun_train(recipe) -> subprocess.CompletedProcess:
     torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
-    done = run([torchrun, "--nproc_per_node", "2", "--master_port", str(free_port()), "-m", "negmine", "train",
-                str(ddp_recipe)])  # fmt: skip
+    return run([torchrun, "--nproc_per_node", "2", "--master_port", str(free_port()), "-m", "negmine", "train",
+                str(recipe)])  # fmt: skip
+
+
+@pytest.mark.skipif(NO_TORCHRUN, reason="torchrun is not installed")
+def test_two_processes_train_one_model_on_the_same_negatives(ddp_recipe, tmp_path):
+    done = torchrun_train(ddp_recipe)
     assert done.returncode == 0, done.stderr[-3000:]
     out = tmp_path / "run"
     assert (out / "model" / "model.safetensors").is_file()
@@ -57,6 +65,20 @@ def test_two_processes_train_one_model_on_the_same_negatives(ddp_recipe, tmp_pat
     log = json.loads((out / "train_log.json").read_text())
     assert any("mnrl" in entry for entry in log)
     assert not list(out.glob("*.tmp*"))
+
+
+@pytest.mark.skipif(NO_TORCHRUN, reason="torchrun is not installed")
+def test_a_refresh_on_openvino_under_torchrun_gives_every_process_the_same_negatives(ddp_recipe, tmp_path):
+    pytest.importorskip("optimum.intel", reason="negmine[openvino] is not installed")
+    tree = yaml.safe_load(ddp_recipe.read_text())
+    tree["refresh"]["backend"] = "openvino"  # each process exports its weights and encodes its slice with them
+    ddp_recipe.write_text(yaml.safe_dump(tree))
+    done = torchrun_train(ddp_recipe)
+    assert done.returncode == 0, done.stderr[-3000:]
+    refreshes = json.loads((tmp_path / "run" / "dynamics.json").read_text())["refresh"]
+    assert [entry["backend"] for entry in refreshes][1:] == ["openvino"]
+    assert all(entry["checksums_equal"] and len(set(entry["rank_checksums"])) == 1 for entry in refreshes)
+    assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
 
 
 def test_a_process_that_never_joins_is_one_line_and_writes_nothing(ddp_recipe, tmp_path):
