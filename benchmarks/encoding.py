@@ -157,7 +157,9 @@ def _texts_per_s(encode, texts: list[str], repeats: int) -> float:
 
 
 def tuning_table(args) -> list[dict]:
-    """Threads (torch, ONNX Runtime) and sorting by length, each against the default in the same run."""
+    """Threads (torch, ONNX Runtime), sorting by length, ONNX graph optimisation (O1-O3) and OpenVINO's batch size
+    and performance hint, each against its default and against torch's default in the same run, with the smallest
+    cosine to torch's vectors (every setting here computes in f32)."""
     import os
 
     import torch
@@ -169,13 +171,17 @@ def tuning_table(args) -> list[dict]:
     default_threads = torch.get_num_threads()
     rows = []
 
-    def add(knob: str, setting: str, rate: float, reference: float | None = None) -> None:
+    def add(knob: str, setting: str, rate: float, reference: float | None = None, vectors=None) -> None:
         rows.append({"knob": knob, "setting": setting, "texts_per_s": round(rate, 2),
-                     "against_default": round(rate / reference, 3) if reference else 1.0})  # fmt: skip
+                     "against_default": round(rate / reference, 3) if reference else 1.0,
+                     "against_torch": round(rate / sorted_rate, 3),
+                     "cosine_min": None if vectors is None else round(float((vectors * truth).sum(1).min()), 6)}
+                    )  # fmt: skip
         print(rows[-1], flush=True)
 
     batch = args.batch_size
     sorted_rate = _texts_per_s(lambda t: model.encode(t, batch_size=batch), texts, args.repeats)
+    truth = model.encode(texts, batch_size=batch, normalize_embeddings=True)
     add("torch threads", f"{default_threads} (default)", sorted_rate)
     for threads in sorted({1, cores} - {default_threads}):
         torch.set_num_threads(threads)
@@ -209,7 +215,49 @@ def tuning_table(args) -> list[dict]:
             add("ONNX Runtime intra-op threads", "0 (default: ONNX Runtime decides)" if threads == 0 else str(threads),
                 rate, reference)  # fmt: skip
             reference = reference or rate
+        _graph_and_openvino_rows(folder, model, texts, batch, args.repeats, add)
     return rows
+
+
+def _encoded(model, texts, batch):
+    return model.encode(texts, batch_size=batch, normalize_embeddings=True)
+
+
+def _graph_and_openvino_rows(folder, model, texts, batch, repeats, add) -> None:
+    """ONNX graph optimisation levels (``export_optimized_onnx_model``) against the plain ONNX export, and OpenVINO
+    in f32 at other batch sizes and under the THROUGHPUT hint against its defaults; rows go through ``add``."""
+    from sentence_transformers import SentenceTransformer, export_optimized_onnx_model
+
+    def load(**kwargs):
+        loaded = SentenceTransformer(folder, local_files_only=True, **kwargs)
+        loaded.max_seq_length = model.max_seq_length
+        return loaded
+
+    plain = load(backend="onnx")
+    plain.save_pretrained(folder)
+    reference = _texts_per_s(lambda t: plain.encode(t, batch_size=batch), texts, repeats)
+    add("ONNX graph optimisation", "none (the plain export)", reference, None, _encoded(plain, texts, batch))
+    for level in ("O1", "O2", "O3"):
+        export_optimized_onnx_model(plain, level, folder)
+        tuned = load(backend="onnx", model_kwargs={"file_name": f"onnx/model_{level}.onnx"})
+        rate = _texts_per_s(lambda t, m=tuned: m.encode(t, batch_size=batch), texts, repeats)
+        add("ONNX graph optimisation", level, rate, reference, _encoded(tuned, texts, batch))
+    try:
+        import openvino  # noqa: F401
+    except ImportError:
+        print("openvino is not installed: OpenVINO's batch size and hint not measured")
+        return
+    f32 = {"INFERENCE_PRECISION_HINT": "f32"}
+    vino = load(backend="openvino", model_kwargs={"ov_config": f32})
+    reference = _texts_per_s(lambda t: vino.encode(t, batch_size=batch), texts, repeats)
+    add("OpenVINO f32 batch size", f"{batch} (default)", reference, None, _encoded(vino, texts, batch))
+    for size in sorted({16, 32, 128} - {batch}):
+        rate = _texts_per_s(lambda t, size=size: vino.encode(t, batch_size=size), texts, repeats)
+        add("OpenVINO f32 batch size", str(size), rate, reference, _encoded(vino, texts, size))
+    busy = load(backend="openvino", model_kwargs={"ov_config": {**f32, "PERFORMANCE_HINT": "THROUGHPUT"}})
+    rate = _texts_per_s(lambda t: busy.encode(t, batch_size=batch), texts, repeats)
+    add("OpenVINO f32 performance hint", "THROUGHPUT (default: LATENCY)", rate, reference,
+        _encoded(busy, texts, batch))  # fmt: skip
 
 
 def main() -> None:
@@ -227,7 +275,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="Timed encodings per backend; the fastest is kept.")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads for the torch path.")
     parser.add_argument("--tuning", action="store_true",
-                        help="Threads (torch, ONNX Runtime) and sorting by length instead of the backend table.")
+                        help="Threads (torch, ONNX Runtime), sorting by length, ONNX graph optimisation, OpenVINO's "
+                             "batch size and hint instead of the backend table.")
     parser.add_argument("--json", default=None, help="Write the results here.")
     args = parser.parse_args()
     if args.tuning:
