@@ -181,7 +181,7 @@ def tuning_table(args) -> list[dict]:
 
     batch = args.batch_size
     sorted_rate = _texts_per_s(lambda t: model.encode(t, batch_size=batch), texts, args.repeats)
-    truth = model.encode(texts, batch_size=batch, normalize_embeddings=True)
+    truth = _encoded(model, texts, batch)
     add("torch threads", f"{default_threads} (default)", sorted_rate)
     for threads in sorted({1, cores} - {default_threads}):
         torch.set_num_threads(threads)

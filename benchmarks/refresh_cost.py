@@ -25,10 +25,10 @@ also mined, per query, with the same weights (random fills, where a query's wind
 With the starting weights at the refresh too, a candidate pool trivially keeps every negative. ``--refresh-model``
 gives the refresh the weights a real one sees (a checkpoint of a training run, e.g. the end of its first epoch):
 the first mining still uses the recipe's starting model, so ``negatives_same`` then says what the pool loses.
-``--pools 100,300`` adds one ``candidate_pool`` row each, on ``--pool-backend`` (default torch).
+``--pools 50,100`` adds one ``candidate_pool`` row each, on ``--pool-backend`` (default torch).
 
     python benchmarks/refresh_cost.py --set model.max_seq_length 128 --skip-peer --variants full \\
-        --refresh-model runs/dyn-share/torch/checkpoints/checkpoint-23 --pools 100,300 --pool-backend openvino \\
+        --refresh-model runs/dyn-share/torch/checkpoints/checkpoint-23 --pools 50,100 --pool-backend openvino \\
         --json results/bench-refresh-pools.json
 """
 
