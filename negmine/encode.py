@@ -120,6 +120,9 @@ class Encoder:
             (:mod:`negmine.backends`: for frozen models; exported once, kept in ``cache_dir/exports``). The cache
             keeps each backend's vectors apart.
         calibration_texts: texts ``openvino-int8`` calibrates on (default: the first texts it is asked to encode).
+        prompts: role (``query`` / ``document``) -> a prompt string put before each text, instead of the model's own
+            prompt for that role (sentence-transformers' ``prompt=``); part of the cache key.
+        pool: a multi-process pool (``model.start_multi_process_pool()``) that torch encoding runs on.
 
     Example:
         >>> encoder = Encoder(load_model("all-MiniLM-L6-v2"), cache_dir="~/.cache/negmine")  # doctest: +SKIP
@@ -139,12 +142,16 @@ class Encoder:
         memory: EmbeddingMemory | None = None,
         backend: str = "torch",
         calibration_texts: list[str] | None = None,
+        prompts: dict[str, str] | None = None,
+        pool=None,
     ):
         from negmine.backends import check_backend
 
         check_backend(backend)
         self.backend = backend
         self.calibration_texts = calibration_texts
+        self.prompts = dict(prompts or {})
+        self.pool = pool
         self._backend_model = None
         self.model = model
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
@@ -163,6 +170,8 @@ class Encoder:
         return self.cache_dir / (name if self.backend == "torch" else f"{name}-{self.backend}")
 
     def _prompt(self, role: str) -> str | None:
+        if role in self.prompts:
+            return self.prompts[role]
         prompts = getattr(self.model, "prompts", None) or {}
         return prompts.get(role)
 
@@ -297,6 +306,8 @@ class Encoder:
         encode = model.encode_query if role == "query" else model.encode_document
         vectors = encode(
             texts,
+            **({"prompt": self.prompts[role]} if role in self.prompts else {}),
+            **({"pool": self.pool} if self.pool is not None and self.backend == "torch" else {}),
             batch_size=self.batch_size,
             show_progress_bar=self.show_progress_bar,
             convert_to_numpy=True,

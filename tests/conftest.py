@@ -54,6 +54,8 @@ def fixture_texts() -> list[str]:
     """Every text in the tiny data sets, for the tiny model's vocabulary."""
     texts = []
     for path in RESOURCES.rglob("*.jsonl"):
+        if path.parent.name == "pairs_tiny":  # pair data has its own tiny model (pairs_model)
+            continue
         for line in path.read_text().splitlines():
             record = json.loads(line)
             texts += [v for v in record.values() if isinstance(v, str)]
@@ -113,6 +115,48 @@ def _tiny_model_once(tiny_model_path):
 def tiny_model(_tiny_model_once):
     """A fresh copy of the tiny model for each test (tests may change its weights)."""
     return copy.deepcopy(_tiny_model_once)
+
+
+@pytest.fixture
+def pairs_data() -> Path:
+    """Question / answer pairs (qa.csv, qa.jsonl), a separate corpus (corpus.txt, corpus.jsonl), FlagEmbedding and
+    Tevatron records."""
+    return RESOURCES / "pairs_tiny"
+
+
+def build_static_model(folder: Path, texts: list[str], dim: int = 32, seed: int = 0) -> Path:
+    """A static-embedding model (seeded random word vectors, mean-pooled, normalised) over the words of ``texts``:
+    texts that share words land near each other, so mining has real neighbours and few ties."""
+    import numpy as np
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, StaticEmbedding
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+
+    words = sorted({w for t in texts for w in re.findall(r"\w+|[^\w\s]", t.lower())})
+    vocab = {word: i for i, word in enumerate(["[UNK]", *words])}
+    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.Lowercase()
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    weights = np.random.default_rng(seed).standard_normal((len(vocab), dim)).astype("float32")
+    static = StaticEmbedding(tokenizer, embedding_weights=weights)
+    model = SentenceTransformer(modules=[static, Normalize()], device="cpu")
+    model.save(str(folder / "st"))
+    return folder / "st"
+
+
+@pytest.fixture(scope="session")
+def pairs_model_path(tmp_path_factory) -> Path:
+    """A tiny static-embedding model whose vocabulary holds the words of the pair data."""
+    folder = RESOURCES / "pairs_tiny"
+    texts = [line for path in (folder / "qa.csv", folder / "corpus.txt") for line in path.read_text().splitlines()]
+    return build_static_model(tmp_path_factory.mktemp("pairs-model"), texts)
+
+
+@pytest.fixture
+def pairs_model(pairs_model_path):
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(pairs_model_path), device="cpu")
 
 
 @pytest.fixture(scope="module")

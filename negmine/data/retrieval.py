@@ -57,6 +57,9 @@ class RetrievalData:
         name: the data set's name, for reports.
         split: the split's name (``train``, ``validation``, ``dev``, ``test`` ...).
         sources: the files this split was read from, for manifests.
+        given_negatives: query id -> document ids a source gave as negatives (FlagEmbedding's ``neg``, Tevatron's
+            ``negative_passages``); kept in the pairs and never mined again.
+        read_counts: what the reader dropped or added (duplicate rows, positives added to a separate corpus).
 
     Example:
         >>> data = RetrievalData({"d1": {"title": "", "text": "x"}}, {"q1": "y"}, {"q1": {"d1": 1}}, "toy", "train")
@@ -70,6 +73,8 @@ class RetrievalData:
     name: str = ""
     split: str = ""
     sources: tuple[str, ...] = field(default=())
+    given_negatives: dict[str, list[str]] = field(default_factory=dict)
+    read_counts: dict[str, int] = field(default_factory=dict)
 
     def relevant_docs(self) -> dict[str, set[str]]:
         """Query id -> the set of its relevant document ids (relevance > 0), for queries that have any."""
@@ -91,6 +96,8 @@ class RetrievalData:
             name=self.name,
             split=split,
             sources=self.sources,
+            given_negatives={qid: docs for qid, docs in self.given_negatives.items() if qid in keep},
+            read_counts=self.read_counts,
         )
 
     def counts(self) -> dict[str, int]:

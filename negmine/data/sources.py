@@ -11,6 +11,7 @@ from pathlib import Path
 
 from negmine.data.beir import is_beir_folder, load_beir
 from negmine.data.hub import download_beir, missing_data_message
+from negmine.data.pairs import is_pair_source, read_pairs
 from negmine.data.retrieval import RetrievalData
 from negmine.data.scifact import CLAIM_FILES, SciFactRelease
 from negmine.data.splits import carve_validation
@@ -50,27 +51,61 @@ EXTRA_TRAINING = {
 }
 
 
+def is_pair_data(dataset) -> bool:
+    """Whether a ``dataset`` value names pair data (a file, a saved Dataset, a ``datasets`` object, or a hub name
+    ``owner/name`` that is neither a folder here nor under the data root) rather than SciFact or a BEIR folder.
+
+    Example:
+        >>> is_pair_data("train.jsonl"), is_pair_data("scifact"), is_pair_data("sentence-transformers/gooaq")
+        (True, False, True)
+    """
+    if is_pair_source(dataset):
+        return True
+    return isinstance(dataset, str) and "/" in dataset and not Path(dataset).exists() and not (
+        data_root() / dataset).exists()  # fmt: skip
+
+
+def default_validation_fraction(dataset) -> float:
+    """The carve a data set gets when none is asked for: 0.2 of SciFact's and BEIR's training queries, none of
+    pair data (a user's own pairs are carved only when asked).
+
+    Example:
+        >>> default_validation_fraction("scifact"), default_validation_fraction("my_pairs.csv")
+        (0.2, 0.0)
+    """
+    return 0.0 if is_pair_data(dataset) else DEFAULT_VALIDATION_FRACTION
+
+
 def load_retrieval(
     dataset: str | Path,
     split: str,
     data_dir: str | Path | None = None,
-    validation_fraction: float = DEFAULT_VALIDATION_FRACTION,
+    validation_fraction: float | None = None,
     seed: int = DEFAULT_SEED,
     extra_training: tuple[str, ...] | list[str] = (),
+    anchor_column: str | None = None,
+    positive_column: str | None = None,
+    corpus: str | None = None,
+    data_format: str = "auto",
 ) -> RetrievalData:
     """Load a split of a data set in the common retrieval form.
 
     Args:
-        dataset: a name under the data root (``scifact``) or a folder (SciFact release or BEIR layout).
+        dataset: a name under the data root (``scifact``), a folder (SciFact release or BEIR layout), or pair data
+            (a CSV / TSV / JSONL / Parquet file, a ``save_to_disk`` folder, a ``datasets`` object or a hub name:
+            :func:`negmine.data.pairs.read_pairs`).
         split: ``train`` (the training queries, less the validation ones when ``validation_fraction`` > 0),
             ``validation`` (carved from train by ``validation_fraction`` and ``seed``), ``dev`` or ``test``.
             For SciFact, ``dev`` reads ``claims_dev.jsonl`` and ``test`` reads ``beir/qrels/test.tsv``, each
             falling back to the other: they hold the same held-out claims.
         data_dir: the data root (default ``$NEGMINE_DATA`` or ``./data``).
         validation_fraction: the share of training queries carved out for validation; 0 keeps all for train.
+            None: :func:`default_validation_fraction` (0.2 for SciFact and BEIR, 0 for pair data). Pair data is
+            carved by anchor: no anchor is on both sides.
         seed: the seed of the carve.
         extra_training: more training queries, added to ``train`` after the validation carve (so validation never
             changes): ``scifact_test_claims`` (:data:`EXTRA_TRAINING`). Ignored for the other splits.
+        anchor_column, positive_column, corpus, data_format: for pair data (:func:`~negmine.data.pairs.read_pairs`).
 
     Returns:
         A :class:`RetrievalData` whose ``split`` is the one asked for.
@@ -80,6 +115,22 @@ def load_retrieval(
         >>> len(val.queries)  # doctest: +SKIP
         162
     """
+    if validation_fraction is None:
+        validation_fraction = default_validation_fraction(dataset)
+    if is_pair_data(dataset):
+        if extra_training:
+            raise NegmineError("extra_training: SciFact's extra claims do not apply to pair data")
+        if split not in ("train", "validation"):
+            raise NegmineError(f"split '{split}': pair data has a train split, and a validation split carved "
+                               "from it when asked (validation_fraction)")  # fmt: skip
+        full = read_pairs(dataset, anchor_column=anchor_column, positive_column=positive_column, corpus=corpus,
+                          data_format=data_format)  # fmt: skip
+        if validation_fraction <= 0:
+            if split == "validation":
+                raise NegmineError("split 'validation' needs a validation fraction above 0")
+            return full
+        train_ids, validation_ids = carve_validation(full.relevant_docs(), validation_fraction, seed)
+        return full.subset(validation_ids if split == "validation" else train_ids, split)
     folder = dataset_folder(dataset, data_dir)
     name = folder.name
     if split in ("train", "validation"):

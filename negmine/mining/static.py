@@ -16,7 +16,7 @@ References:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -107,6 +107,26 @@ def pair_scores(queries: np.ndarray, docs: np.ndarray, indices: np.ndarray, chun
     return scores
 
 
+def positive_cosine(doc_embeddings: np.ndarray, indices: np.ndarray, positives: np.ndarray,
+                    chunk: int = 256) -> np.ndarray:  # fmt: skip
+    """``(n_queries, m)``: each candidate's highest cosine to one of its query's positives (-inf where none).
+
+    Example:
+        >>> docs = np.eye(3, dtype="float32")
+        >>> positive_cosine(docs, np.array([[1, 2]]), np.array([[1, -2]])).tolist()
+        [[1.0, 0.0]]
+    """
+    out = np.full(indices.shape, -np.inf, dtype=np.float32)
+    for start in range(0, len(indices), chunk):
+        idx, pos = indices[start : start + chunk], positives[start : start + chunk]
+        cand = doc_embeddings[np.clip(idx, 0, None)]
+        posv = doc_embeddings[np.clip(pos, 0, None)]
+        sims = np.matmul(cand, np.transpose(posv, (0, 2, 1)))
+        sims = np.where((pos >= 0)[:, None, :], sims, -np.inf).max(axis=2)
+        out[start : start + chunk] = np.where(idx >= 0, sims, -np.inf)
+    return out
+
+
 def merge_candidates(
     query_embeddings: np.ndarray,
     doc_embeddings: np.ndarray,
@@ -161,6 +181,10 @@ def mine_negatives(
     keep_order: Sequence[str] = ("lexical",),
     excluded: np.ndarray | None = None,
     show_progress_bar: bool = False,
+    exclude: Mapping[str, Sequence[Sequence[int]]] | None = None,
+    exclude_positives: bool = True,
+    score_fn: Callable[[np.ndarray], np.ndarray] | None = None,
+    duplicate_cosine: float | None = None,
 ) -> MinedNegatives:
     """Choose negatives for each query from the candidates of one or more searchers.
 
@@ -177,6 +201,15 @@ def mine_negatives(
             the window counts BM25 ranks, not dense ones).
         excluded: a boolean mask over documents that must never be negatives (noise, retractions).
         show_progress_bar: a progress bar over queries.
+        exclude: per-query documents that are never its negatives, by reason (``anchor_text``: the query's own
+            text in the corpus; ``near_duplicate``: a positive's text up to case and whitespace), each counted
+            in the report under its reason.
+        exclude_positives: False keeps the positives among the candidates (sentence-transformers'
+            ``include_positives``: a full ranking for reranking evaluation); they still set the margins.
+        score_fn: rescores an ``(n_queries, m)`` matrix of document indices (-1: none) into an ``(n_queries, m)``
+            score matrix, e.g. a cross-encoder; candidates and positives are then ranked and filtered by it.
+        duplicate_cosine: a candidate whose dense cosine to one of the query's positives reaches this is a copy of
+            the positive, not a negative (counted as ``duplicate_cosine``).
 
     Returns:
         :class:`MinedNegatives`.
@@ -195,7 +228,7 @@ def mine_negatives(
     n_queries = len(query_embeddings)
     pos = positive_matrix(positives)
     has_positive = (pos >= 0).any(axis=1)
-    positive_scores = pair_scores(query_embeddings, doc_embeddings, pos)
+    positive_scores = pair_scores(query_embeddings, doc_embeddings, pos) if score_fn is None else score_fn(pos)
     with np.errstate(invalid="ignore"):
         lowest_positive = np.where(
             has_positive, np.nanmin(np.where(pos >= 0, positive_scores, np.inf), axis=1), np.nan
@@ -203,9 +236,24 @@ def mine_negatives(
 
     proposed = {name: int((np.asarray(c.indices) >= 0).sum()) for name, c in candidates.items()}
     indices, scores, bits, names = merge_candidates(query_embeddings, doc_embeddings, candidates, rescore, keep_order)
+    if score_fn is not None:  # a cross-encoder's scores order and filter the candidates from here on
+        scores = np.where(indices >= 0, score_fn(indices), np.nan).astype(np.float32)
+        order = np.lexsort((indices, np.where(indices >= 0, -np.nan_to_num(scores, nan=np.inf), np.inf)), axis=-1)
+        indices, scores, bits = (np.take_along_axis(a, order, 1) for a in (indices, scores, bits))
     valid = indices >= 0
     is_positive = valid & (indices[:, :, None] == pos[:, None, :]).any(axis=2)
     is_excluded = valid & excluded[np.clip(indices, 0, None)] if excluded is not None else np.zeros_like(valid)
+    alive = valid & ~is_excluded & (~is_positive if exclude_positives else True)
+    removed_by: dict[str, int] = {}
+    for reason, docs in (exclude or {}).items():
+        other = positive_matrix(docs)
+        hit = alive & (indices[:, :, None] == other[:, None, :]).any(axis=2)
+        removed_by[reason] = int(hit.sum())
+        alive &= ~hit
+    if duplicate_cosine is not None:
+        hit = alive & (positive_cosine(doc_embeddings, indices, pos) >= duplicate_cosine)
+        removed_by["duplicate_cosine"] = int(hit.sum())
+        alive &= ~hit
     keep, removed = false_negative_filter(
         scores,
         lowest_positive,
@@ -213,7 +261,7 @@ def mine_negatives(
         relative_margin=params.relative_margin,
         max_score=params.max_score,
         min_score=params.min_score,
-        alive=valid & ~is_positive & ~is_excluded,
+        alive=alive,
     )
     rank = np.cumsum(keep, axis=1) - 1
     window = keep & (rank >= params.range_min) & (rank < params.range_max)
@@ -253,7 +301,8 @@ def mine_negatives(
         "queries": n_queries,
         "proposed": proposed,
         "candidates": int(valid.sum()),
-        "removed": {"positive": int(is_positive.sum()), "excluded": int(is_excluded.sum()), **removed},
+        "removed": {"positive": int(is_positive.sum()) if exclude_positives else 0,
+                    "excluded": int(is_excluded.sum()), **removed_by, **removed},
         "survivors": int(keep.sum()),
         "in_window": int(window.sum()),
         "negatives": int((out_idx >= 0).sum()),

@@ -22,6 +22,7 @@ from negmine.data.scifact import CONTRADICT, NOINFO, SUPPORT, SciFactRelease
 TASKS = ("retrieval", "verification")
 WEIGHTINGS = ("none", "label", "rationale")
 LABEL_WEIGHTS = {SUPPORT: 1.0, CONTRADICT: 1.0, NOINFO: 0.5}
+GIVEN = "given"  # the relation of a negative the source gave (FlagEmbedding's neg, Tevatron's negative_passages)
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Anchor:
     positives: list[Positive]
     label_negatives: list[tuple[int, str]] = field(default_factory=list)
     pair_type: str = "query"
+    excluded: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def known_docs(self) -> list[int]:
@@ -113,8 +115,56 @@ def claim_anchors(
         if not positives:
             skipped += 1
             continue
+        negatives += [(index[doc], GIVEN) for doc in data.given_negatives.get(qid, ())]
         anchors.append(Anchor(qid, data.queries[qid], positives, negatives, pair_type="claim" if claim else "query"))
     return anchors, {"anchors": len(anchors), "skipped_without_positive": skipped}
+
+
+def normalise_text(text: str) -> str:
+    """A text up to case and whitespace, the key of :func:`mark_copies`.
+
+    Example:
+        >>> normalise_text("  The  Cat\tsat. ")
+        'the cat sat.'
+    """
+    return " ".join(text.split()).casefold()
+
+
+def mark_copies(anchors: list[Anchor], doc_texts: list[str], near_duplicates: bool = True) -> dict[str, int]:
+    """Record in each anchor the documents that must never be its negatives though no label says so: its own
+    text (``anchor_text``; sentence-transformers drops it too) and, with ``near_duplicates``, any other document
+    whose text is one of its positives' up to case and whitespace (``near_duplicate``). Without
+    ``near_duplicates`` the anchor's text must match exactly, as in sentence-transformers.
+
+    Args:
+        anchors: the anchors, changed in place.
+        doc_texts: the documents' texts in index order.
+        near_duplicates: compare texts up to case and whitespace, and look for copies of the positives.
+
+    Returns:
+        How many (anchor, document) exclusions of each kind were recorded.
+
+    Example:
+        >>> a = Anchor("q", "Is it?", [Positive(0, "Yes.")])
+        >>> mark_copies([a], ["Yes.", "yes. ", "is it?"]), a.excluded
+        ({'anchor_text': 1, 'near_duplicate': 1}, {'anchor_text': [2], 'near_duplicate': [1]})
+    """
+    key = normalise_text if near_duplicates else (lambda text: text)
+    where: dict[str, list[int]] = {}
+    for i, text in enumerate(doc_texts):
+        where.setdefault(key(text), []).append(i)
+    counts = {"anchor_text": 0, "near_duplicate": 0}
+    for anchor in anchors:
+        known = set(anchor.known_docs)
+        own = [d for d in where.get(key(anchor.text), ()) if d not in known]
+        copies = []
+        if near_duplicates:
+            copies = sorted({d for p in anchor.positives for d in where.get(key(doc_texts[p.doc]), ())}
+                            - known - set(own))  # fmt: skip
+        anchor.excluded = {"anchor_text": own, "near_duplicate": copies}
+        counts["anchor_text"] += len(own)
+        counts["near_duplicate"] += len(copies)
+    return counts
 
 
 def corpus_anchors(data: RetrievalData, doc_ids: list[str], kinds: tuple[str, ...], seed: int,

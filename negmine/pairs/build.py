@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -21,8 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from negmine.augment.spec import SyntheticConfig
 from negmine.backends import Backend
 from negmine.errors import NegmineError
-from negmine.mining.static import MiningParams, mine_negatives
+from negmine.mining.static import MiningParams, mine_negatives, positive_matrix
 from negmine.pairs.anchors import Anchor, claim_anchors, corpus_anchors
+from negmine.pairs.exports import EXPORT_FILES, export_rows, write_jsonl
 from negmine.pairs.formats import Negative, build_rows
 from negmine.search.results import SearchResults
 
@@ -42,7 +44,12 @@ class PairsConfig(BaseModel):
     dataset: str = "scifact"
     split: Literal["train", "validation", "dev", "test"] = "train"
     data_dir: str | None = None
-    validation_fraction: float = Field(0.2, ge=0, lt=1, description="Carved out of train; 0 uses every claim.")
+    anchor_column: str | None = Field(None, description="Pair data: the anchor column (default: the first).")
+    positive_column: str | None = Field(None, description="Pair data: the positive column (default: the second).")
+    corpus: str | None = Field(None, description="Pair data: a file of more passages to mine from.")
+    data_format: Literal["auto", "pairs", "flagembedding", "tevatron"] = "auto"
+    validation_fraction: float | None = Field(None, ge=0, lt=1, description="Carved out of train by query; 0 uses "
+                                              "every query; None: 0.2 for SciFact and BEIR, 0 for pair data.")
     extra_training: list[Literal["scifact_test_claims"]] = Field(
         default_factory=list, description="More training queries, added after the validation carve (see "
         "negmine.data.sources.EXTRA_TRAINING)."
@@ -74,8 +81,15 @@ class PairsConfig(BaseModel):
     corpus_pairs: list[Literal["title", "ict"]] = Field(default_factory=list)
     corpus_pairs_sample: int | None = Field(None, ge=1, description="corpus_pairs from at most this many documents, "
                                             "drawn at random with the seed (all documents when unset).")
-    noise_filter: bool = True
+    noise_filter: bool | None = Field(None, description="Short and retracted documents are never negatives; None: "
+                                      "on for SciFact, off for other data.")
     min_words: int = Field(10, ge=0)
+    near_duplicates: bool = Field(True, description="A document whose text is a positive's up to case and "
+                                  "whitespace is never a negative (the anchor's own text never is).")
+    duplicate_cosine: float | None = Field(None, description="A candidate whose cosine to one of the anchor's "
+                                           "positives reaches this is never a negative.")
+    export: list[Literal["flagembedding", "tevatron"]] = Field(default_factory=list, description="Also write the "
+                                                              "rows as FlagEmbedding or Tevatron JSONL.")
     synthetic: SyntheticConfig | None = Field(None, description="Generated negatives: perturb, swap, reverse.")
     relabel: str | None = Field(None, description="A filled-in audit CSV (negmine audit): relevant rows become "
                                 "positives, not_relevant ones stay negatives and are not flagged again.")
@@ -129,6 +143,294 @@ def topic_candidates(anchors: list[Anchor], anchor_embeddings: np.ndarray, neigh
     return SearchResults(np.zeros(indices.shape, np.float32), indices)
 
 
+@dataclass
+class MinedPairs:
+    """What :func:`mine_pairs` found, before it becomes rows: each anchor's negatives and its positives' scores.
+
+    Attributes:
+        anchors: the anchors (query text, positives, labelled and given negatives).
+        negatives: each anchor's negatives, in the order rows show them (labelled first, then mined).
+        positive_scores: the score of each anchor's positives (dense, or the cross-encoder's).
+        doc_ids: corpus ids in index order; doc_texts: their texts.
+        width: negatives an anchor should have (``n-tuple`` drops rows with fewer).
+        report: the manifest's mining sections (mining, searcher, counts of what was excluded, synthetic, topic).
+        timings: seconds spent encoding, mining, generating.
+        model: the model that embedded.
+    """
+
+    anchors: list[Anchor]
+    negatives: list[list[Negative]]
+    positive_scores: list[list[float]]
+    doc_ids: list[str]
+    doc_texts: list[str]
+    width: int
+    report: dict
+    timings: dict
+    model: object
+
+
+def uses_scifact_habits(data) -> bool:
+    """Whether a data set is SciFact, whose habits (the validation carve, the short / retracted noise filter) are
+    defaults; any other data gets them only when asked.
+
+    Example:
+        >>> from negmine.data import RetrievalData
+        >>> uses_scifact_habits(RetrievalData({}, {}, {}, name="scifact")), uses_scifact_habits(RetrievalData({}, {}, {}))
+        (True, False)
+    """
+    return data.name.lower() == "scifact" or any(Path(s).name.startswith("claims_") for s in data.sources)
+
+
+def mine_pairs(
+    config: PairsConfig,
+    data,
+    *,
+    release=None,
+    model=None,
+    cross_encoder=None,
+    prompts: dict[str, str] | None = None,
+    exclude_positives: bool = True,
+    extra_candidates: int | None = None,
+    show_progress_bar: bool = True,
+    use_cache: bool = True,
+    pool=None,
+) -> MinedPairs:
+    """The mining core under ``build-pairs``, :func:`negmine.mine_hard_negatives` and recipes: anchors -> embeddings
+    (cached) -> candidates (dense, lexical) -> filters -> sampling -> negatives an anchor.
+
+    Args:
+        config: a :class:`PairsConfig` (its searchers, window, filters, sampling and extras).
+        data: the :class:`~negmine.data.RetrievalData` split to mine for.
+        release: the SciFact release, for labels and rationales (None: any other data).
+        model: a loaded ``SentenceTransformer`` (default: ``config.model`` loaded).
+        cross_encoder: a ``CrossEncoder`` that rescores every candidate and positive (sentence-transformers'
+            ``cross_encoder``); its scores order, filter and are reported.
+        prompts: role -> prompt string (sentence-transformers' ``query_prompt`` / ``corpus_prompt``).
+        exclude_positives: False keeps positives among the candidates (``include_positives``).
+        extra_candidates: candidates searched beyond ``range_max`` (default: the most known documents of an anchor);
+            sentence-transformers searches ``range_max`` + most positives + 1.
+        show_progress_bar: progress bars.
+        use_cache: read and write the embedding cache (``config.cache_dir``).
+        pool: a sentence-transformers multi-process pool to encode with.
+
+    Returns:
+        :class:`MinedPairs`.
+
+    Example:
+        >>> mined = mine_pairs(PairsConfig(dataset="faq.csv"), load_retrieval("faq.csv", "train"))  # doctest: +SKIP
+    """
+    from negmine.backends import inference_precision
+    from negmine.encode import Encoder, model_fingerprint
+    from negmine.models import load_model, resolve_model
+    from negmine.pairs.anchors import GIVEN, mark_copies
+    from negmine.pairs.noise import noise_mask
+    from negmine.search.blas import blas_report
+    from negmine.search.dense import dense_searcher
+
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    doc_ids = list(data.corpus)
+    doc_texts = data.document_texts(doc_ids)
+    anchors, anchor_counts = claim_anchors(data, doc_ids, release, config.task, config.weighting,
+                                           config.rationale_passages)  # fmt: skip
+    anchors += corpus_anchors(data, doc_ids, tuple(config.corpus_pairs), config.seed, config.corpus_pairs_sample)
+    copies = mark_copies(anchors, doc_texts, near_duplicates=config.near_duplicates)
+    timings["anchors_s"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    if model is None:
+        model = load_model(config.model, max_seq_length=config.max_seq_length)
+    encoder = Encoder(model, cache_dir=config.cache_dir, batch_size=config.batch_size,
+                      show_progress_bar=show_progress_bar, backend=config.backend,
+                      calibration_texts=doc_texts[:300], prompts=prompts, use_cache=use_cache,
+                      pool=pool)  # fmt: skip
+    if config.vectors_on_disk:
+        doc_embeddings = encoder.encode_to_disk(doc_texts, role="document")
+    else:
+        doc_embeddings = encoder.encode(doc_texts, role="document")
+    anchor_embeddings = encoder.encode([a.text for a in anchors], role="query")
+    timings["encode_s"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    noise_filter = uses_scifact_habits(data) if config.noise_filter is None else config.noise_filter
+    excluded, noise_counts = noise_mask(data, doc_ids, config.min_words) if noise_filter else (None, {})
+    params = config.mining
+    known = [a.known_docs for a in anchors]
+    if extra_candidates is None:
+        extra_candidates = max((len(d) + sum(map(len, a.excluded.values())) for d, a in zip(known, anchors,
+                                                                                            strict=True)), default=0)
+    k = min(params.range_max + extra_candidates, len(doc_ids))
+    candidates: dict[str, SearchResults] = {}
+    searcher_name = None
+    if "dense" in config.searchers and config.vectors_on_disk:
+        from negmine.search.streamed import StreamedSearcher, build_streamed_index
+
+        index = build_streamed_index(doc_embeddings, config.index_factory, train_size=config.train_size,
+                                     seed=config.seed, nprobe=config.nprobe, show_progress_bar=show_progress_bar)
+        searcher = StreamedSearcher(doc_embeddings, index, refine=config.refine, show_progress_bar=show_progress_bar)
+        searcher.name += f" {config.index_factory}"
+        candidates["dense"] = searcher.search(anchor_embeddings, k)
+    elif "dense" in config.searchers:
+        searcher = dense_searcher(doc_embeddings, config.index_factory, config.searcher, use_gpu=config.use_gpu,
+                                  nprobe=config.nprobe, ef_search=config.ef_search, seed=config.seed,
+                                  show_progress_bar=show_progress_bar)  # fmt: skip
+        candidates["dense"] = searcher.search(anchor_embeddings, k)
+    if "dense" in candidates:
+        searcher_name = searcher.name
+    if "lexical" in config.searchers:
+        candidates["lexical"] = lexical_candidates(doc_texts, [a.text for a in anchors], k)
+    rescore = ["lexical"] + (["dense"] if "dense" in candidates and not searcher.exact_scores else [])
+    extra = config.synthetic.total if config.synthetic is not None else 0
+    # with synthetic negatives, mine as many more as could stand in for one an anchor does not get
+    mining_params = params.model_copy(update={"num_negatives": params.num_negatives + extra}) if extra else params
+    score_fn = cross_encoder_scores(cross_encoder, [a.text for a in anchors], doc_texts, config.batch_size,
+                                    show_progress_bar) if cross_encoder is not None else None  # fmt: skip
+    exclude = {reason: [a.excluded.get(reason, []) for a in anchors] for reason in ("anchor_text", "near_duplicate")}
+    mined = mine_negatives(anchor_embeddings, doc_embeddings, known, candidates, mining_params, rescore=rescore,
+                           excluded=excluded, show_progress_bar=show_progress_bar, exclude=exclude,
+                           exclude_positives=exclude_positives, score_fn=score_fn,
+                           duplicate_cosine=config.duplicate_cosine)  # fmt: skip
+    topic = None
+    if config.topic_negatives:
+        topic_found = topic_candidates(anchors, anchor_embeddings, config.topic_neighbours)
+        width = topic_found.indices.shape[1]
+        topic_params = params.model_copy(
+            update={
+                "range_min": 0,
+                "range_max": max(width, config.topic_negatives),
+                "num_negatives": config.topic_negatives,
+                "sampling_strategy": "top",
+            }
+        )
+        topic = mine_negatives(anchor_embeddings, doc_embeddings, known, {"topic": topic_found}, topic_params,
+                               rescore=["topic"], excluded=excluded, exclude=exclude)  # fmt: skip
+    timings["mine_s"] = time.perf_counter() - clock
+
+    if score_fn is not None:
+        positive_matrix_scores = score_fn(positive_matrix([[p.doc for p in a.positives] for a in anchors]))
+        label_scores = score_fn(positive_matrix([[d for d, _ in a.label_negatives] for a in anchors]))
+        positive_scores = [row[: len(a.positives)].tolist() for row, a in zip(positive_matrix_scores, anchors,
+                                                                               strict=True)]  # fmt: skip
+    else:
+        doc_vector = _row_lookup(doc_embeddings, {d for a in anchors for d in a.known_docs})
+        positive_scores = [[float(anchor_embeddings[i] @ doc_vector(p.doc)) for p in a.positives]
+                           for i, a in enumerate(anchors)]  # fmt: skip
+    negatives = []
+    for a, anchor in enumerate(anchors):
+        chosen: dict[int, Negative] = {}
+        for j, (doc, relation) in enumerate(anchor.label_negatives):
+            score = float(label_scores[a, j]) if score_fn is not None else float(anchor_embeddings[a] @ doc_vector(doc))
+            chosen.setdefault(doc, Negative(doc, GIVEN if relation == GIVEN else "label", score,
+                                            None if relation == GIVEN else relation))  # fmt: skip
+        for source in (topic, mined):
+            if source is None:
+                continue
+            for doc, score, name in zip(source.indices[a], source.scores[a], source.sources[a], strict=True):
+                if doc >= 0:
+                    chosen.setdefault(int(doc), Negative(int(doc), str(name), float(score)))
+        negatives.append(list(chosen.values()))
+
+    width, synthetic_report = params.num_negatives, None
+    if config.synthetic is not None and config.synthetic.total:
+        from negmine.augment.generate import synthetic_negatives
+
+        clock = time.perf_counter()
+        generated, synthetic_report = synthetic_negatives(anchors, negatives, config.synthetic, doc_texts,
+                                                          seed=config.seed, cache_dir=config.cache_dir,
+                                                          show_progress_bar=show_progress_bar)  # fmt: skip
+        # each anchor: the mined negatives asked for, then the synthetic ones, then as many further mined ones as
+        # it lacks synthetic ones (no rule applied), so every row keeps the same number of negatives
+        k = params.num_negatives
+        negatives = [negs[:k] + more + negs[k : k + extra - len(more)]
+                     for negs, more in zip(negatives, generated, strict=True)]  # fmt: skip
+        width += extra
+        timings["synthetic_s"] = time.perf_counter() - clock
+
+    report = {
+        "model": {
+            "name": config.model,
+            "resolved": resolve_model(config.model) if isinstance(config.model, str) else None,
+            "fingerprint": model_fingerprint(model),
+            "max_seq_length": model.max_seq_length,
+            "backend": config.backend,
+            "backend_precision": inference_precision(config.backend),
+            "prompts": prompts or None,
+        },  # fmt: skip
+        "searcher": {"dense": searcher_name, "lexical": "bm25s" if "lexical" in config.searchers else None,
+                     "candidates_searched": k, "cross_encoder": _name_of(cross_encoder), **blas_report()},
+        "anchor_counts": anchor_counts,
+        "noise_filter": {"applied": bool(noise_filter), "documents": noise_counts},
+        "copies_excluded": copies,
+        "mining": mined.report,
+        "synthetic": synthetic_report,
+        "topic_mining": topic.report if topic is not None else None,
+    }
+    return MinedPairs(anchors, negatives, positive_scores, doc_ids, doc_texts, width, report, timings, model)
+
+
+def cross_encoder_scores(cross_encoder, queries: list[str], doc_texts: list[str], batch_size: int,
+                         show_progress_bar: bool):  # fmt: skip
+    """A ``score_fn`` for :func:`~negmine.mining.static.mine_negatives`: the cross-encoder's score of each (query,
+    document) pair of an index matrix (NaN where the index is -1), as sentence-transformers rescores its candidates.
+
+    Example:
+        >>> score = cross_encoder_scores(CrossEncoder("cross-encoder/ms-marco-MiniLM-L6-v2"), qs, docs, 32, False)  # doctest: +SKIP
+    """
+
+    def score(indices: np.ndarray) -> np.ndarray:
+        rows, cols = np.nonzero(indices >= 0)
+        out = np.full(indices.shape, np.nan, dtype=np.float32)
+        if len(rows):
+            pairs = [(queries[r], doc_texts[indices[r, c]]) for r, c in zip(rows.tolist(), cols.tolist(), strict=True)]
+            out[rows, cols] = np.asarray(cross_encoder.predict(pairs, batch_size=batch_size,
+                                                               show_progress_bar=show_progress_bar),
+                                         dtype=np.float32)  # fmt: skip
+        return out
+
+    return score
+
+
+def _name_of(model) -> str | None:
+    if model is None:
+        return None
+    card = getattr(model, "model_card_data", None)
+    return getattr(card, "base_model", None) or getattr(model, "name_or_path", None) or type(model).__name__
+
+
+def load_pairs_data(config: PairsConfig):
+    """The split ``config`` asks for, relabelled when it names decisions: ``(data, folder, release, relabel)``;
+    folder and release are None for pair data.
+
+    Example:
+        >>> data, folder, release, relabel = load_pairs_data(PairsConfig(dataset="scifact"))  # doctest: +SKIP
+    """
+    from negmine.data import SciFactRelease, dataset_folder, load_retrieval
+    from negmine.data.sources import is_pair_data
+
+    if config.extra_training and config.task == "verification":
+        raise NegmineError("extra_training: its claims carry no SUPPORT / CONTRADICT labels; use task retrieval")
+    pairs = is_pair_data(config.dataset)
+    folder = None if pairs else dataset_folder(config.dataset, config.data_dir)
+    if pairs and config.task == "verification":
+        raise NegmineError("task verification needs SciFact's SUPPORT / CONTRADICT labels; pair data has none")
+    data = load_retrieval(config.dataset if pairs else folder, config.split, data_dir=config.data_dir,
+                          validation_fraction=config.validation_fraction, seed=config.seed,
+                          extra_training=config.extra_training, anchor_column=config.anchor_column,
+                          positive_column=config.positive_column, corpus=config.corpus,
+                          data_format=config.data_format)  # fmt: skip
+    relabel = None
+    if config.relabel:
+        from negmine.analysis.audit import apply_relabel, read_relabel
+
+        if config.task != "retrieval":
+            raise NegmineError("--relabel: relabelled documents have no SUPPORT / CONTRADICT label; "
+                               "use task retrieval")
+        relabel = read_relabel(config.relabel, data)
+        data = apply_relabel(data, relabel)
+    release = SciFactRelease.load(folder) if folder is not None and SciFactRelease.is_release(folder) else None
+    return data, folder, release, relabel
+
+
 def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, show_progress_bar: bool = True):
     """Build the pairs dataset of ``config`` into ``out`` and return ``(dataset, manifest)``.
 
@@ -148,186 +450,86 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
     """
     from datasets import Dataset
 
-    from negmine import __version__
-    from negmine.backends import inference_precision
-    from negmine.data import SciFactRelease, dataset_folder, load_retrieval
-    from negmine.encode import Encoder, model_fingerprint
-    from negmine.env import package_versions
-    from negmine.models import load_model, resolve_model
     from negmine.outputs import check_writable
-    from negmine.pairs.noise import noise_mask
-    from negmine.search.blas import blas_report
-    from negmine.search.dense import dense_searcher
 
     out = check_writable(out, overwrite)
     if config.vectors_on_disk:
         _check_on_disk(config)  # before any loading: a Flat index with vectors on disk is a mistake
     if config.synthetic is not None:
         config.synthetic.check_resources()
-    timings: dict[str, float] = {}
     clock = time.perf_counter()
-
-    folder = dataset_folder(config.dataset, config.data_dir)
-    if config.extra_training and config.task == "verification":
-        raise NegmineError("extra_training: its claims carry no SUPPORT / CONTRADICT labels; use task retrieval")
-    data = load_retrieval(folder, config.split, validation_fraction=config.validation_fraction, seed=config.seed,
-                          extra_training=config.extra_training)  # fmt: skip
-    relabel = None
-    if config.relabel:
-        from negmine.analysis.audit import apply_relabel, read_relabel
-
-        if config.task != "retrieval":
-            raise NegmineError("--relabel: relabelled documents have no SUPPORT / CONTRADICT label; "
-                               "use task retrieval")
-        relabel = read_relabel(config.relabel, data)
-        data = apply_relabel(data, relabel)
-    release = SciFactRelease.load(folder) if SciFactRelease.is_release(folder) else None
-    doc_ids = list(data.corpus)
-    anchors, anchor_counts = claim_anchors(data, doc_ids, release, config.task, config.weighting,
-                                           config.rationale_passages)  # fmt: skip
-    anchors += corpus_anchors(data, doc_ids, tuple(config.corpus_pairs), config.seed, config.corpus_pairs_sample)
-    timings["load_s"] = time.perf_counter() - clock
-
-    clock = time.perf_counter()
-    model = load_model(config.model, max_seq_length=config.max_seq_length)
-    doc_texts = data.document_texts(doc_ids)
-    encoder = Encoder(model, cache_dir=config.cache_dir, batch_size=config.batch_size,
-                      show_progress_bar=show_progress_bar, backend=config.backend,
-                      calibration_texts=doc_texts[:300])  # fmt: skip
-    if config.vectors_on_disk:
-        doc_embeddings = encoder.encode_to_disk(doc_texts, role="document")
-    else:
-        doc_embeddings = encoder.encode(doc_texts, role="document")
-    anchor_embeddings = encoder.encode([a.text for a in anchors], role="query")
-    timings["encode_s"] = time.perf_counter() - clock
-
-    clock = time.perf_counter()
-    excluded, noise_counts = noise_mask(data, doc_ids, config.min_words) if config.noise_filter else (None, {})
-    params = config.mining
-    known = [a.known_docs for a in anchors]
-    k = params.range_max + max((len(d) for d in known), default=0)
-    candidates: dict[str, SearchResults] = {}
-    if "dense" in config.searchers and config.vectors_on_disk:
-        from negmine.search.streamed import StreamedSearcher, build_streamed_index
-
-        index = build_streamed_index(doc_embeddings, config.index_factory, train_size=config.train_size,
-                                     seed=config.seed, nprobe=config.nprobe, show_progress_bar=show_progress_bar)
-        searcher = StreamedSearcher(doc_embeddings, index, refine=config.refine, show_progress_bar=show_progress_bar)
-        searcher.name += f" {config.index_factory}"
-        candidates["dense"] = searcher.search(anchor_embeddings, k)
-    elif "dense" in config.searchers:
-        searcher = dense_searcher(doc_embeddings, config.index_factory, config.searcher, use_gpu=config.use_gpu,
-                                  nprobe=config.nprobe, ef_search=config.ef_search, seed=config.seed,
-                                  show_progress_bar=show_progress_bar)  # fmt: skip
-        candidates["dense"] = searcher.search(anchor_embeddings, k)
-    if "lexical" in config.searchers:
-        candidates["lexical"] = lexical_candidates(doc_texts, [a.text for a in anchors], k)
-    rescore = ["lexical"] + (["dense"] if "dense" in candidates and not searcher.exact_scores else [])
-    extra = config.synthetic.total if config.synthetic is not None else 0
-    # with synthetic negatives, mine as many more as could stand in for one an anchor does not get
-    mining_params = params.model_copy(update={"num_negatives": params.num_negatives + extra}) if extra else params
-    mined = mine_negatives(anchor_embeddings, doc_embeddings, known, candidates, mining_params, rescore=rescore,
-                           excluded=excluded, show_progress_bar=show_progress_bar)  # fmt: skip
-    topic = None
-    if config.topic_negatives:
-        topic_found = topic_candidates(anchors, anchor_embeddings, config.topic_neighbours)
-        width = topic_found.indices.shape[1]
-        topic_params = params.model_copy(
-            update={
-                "range_min": 0,
-                "range_max": max(width, config.topic_negatives),
-                "num_negatives": config.topic_negatives,
-                "sampling_strategy": "top",
-            }
-        )
-        topic = mine_negatives(anchor_embeddings, doc_embeddings, known, {"topic": topic_found}, topic_params,
-                               rescore=["topic"], excluded=excluded)  # fmt: skip
-    timings["mine_s"] = time.perf_counter() - clock
-
-    doc_vector = _row_lookup(doc_embeddings, {d for a in anchors for d in a.known_docs})
-    negatives, positive_scores = [], []
-    for a, anchor in enumerate(anchors):
-        emb = anchor_embeddings[a]
-        chosen: dict[int, Negative] = {}
-        for doc, relation in anchor.label_negatives:
-            chosen.setdefault(doc, Negative(doc, "label", float(emb @ doc_vector(doc)), relation))
-        for source in (topic, mined):
-            if source is None:
-                continue
-            for doc, score, name in zip(source.indices[a], source.scores[a], source.sources[a], strict=True):
-                if doc >= 0:
-                    chosen.setdefault(int(doc), Negative(int(doc), str(name), float(score)))
-        negatives.append(list(chosen.values()))
-        positive_scores.append([float(emb @ doc_vector(p.doc)) for p in anchor.positives])
-
-    width, synthetic_report = params.num_negatives, None
-    if config.synthetic is not None and config.synthetic.total:
-        from negmine.augment.generate import synthetic_negatives
-
-        clock = time.perf_counter()
-        generated, synthetic_report = synthetic_negatives(anchors, negatives, config.synthetic, doc_texts,
-                                                          seed=config.seed, cache_dir=config.cache_dir,
-                                                          show_progress_bar=show_progress_bar)  # fmt: skip
-        # each anchor: the mined negatives asked for, then the synthetic ones, then as many further mined ones as
-        # it lacks synthetic ones (no rule applied), so every row keeps the same number of negatives
-        k = params.num_negatives
-        negatives = [negs[:k] + more + negs[k : k + extra - len(more)]
-                     for negs, more in zip(negatives, generated, strict=True)]  # fmt: skip
-        width += extra
-        timings["synthetic_s"] = time.perf_counter() - clock
+    data, folder, release, relabel = load_pairs_data(config)
+    load_s = time.perf_counter() - clock
+    mined = mine_pairs(config, data, release=release, show_progress_bar=show_progress_bar)
+    anchors, negatives, doc_ids, data_corpus = mined.anchors, mined.negatives, mined.doc_ids, data.corpus
 
     def doc_text(doc: int, pair_type: str) -> str:
-        return data.corpus[doc_ids[doc]]["text"] if pair_type in ("title", "ict") else doc_texts[doc]
+        return data_corpus[doc_ids[doc]]["text"] if pair_type in ("title", "ict") else mined.doc_texts[doc]
 
-    columns, dropped = build_rows(anchors, negatives, positive_scores, doc_ids, doc_text, config.output_format,
-                                  width)  # fmt: skip
+    columns, dropped = build_rows(anchors, negatives, mined.positive_scores, doc_ids, doc_text, config.output_format,
+                                  mined.width)  # fmt: skip
     dataset = Dataset.from_dict(columns)
+    manifest = pairs_manifest(config, data, mined, len(dataset), dropped,
+                              extra_inputs=[str(folder / "corpus.jsonl")] if release else [])  # fmt: skip
+    manifest["relabel"] = relabel.summary(file_fingerprint(config.relabel)) if relabel is not None else None
+    exports = {name: export_rows(name, anchors, negatives, mined.positive_scores, mined.doc_texts, doc_ids)
+               for name in config.export}  # fmt: skip
+    _save(dataset, manifest, {"load_s": load_s, **mined.timings}, out, overwrite, exports)
+    return dataset, manifest
 
-    gaps = [min(ps) - n.score for ps, negs in zip(positive_scores, negatives, strict=True) for n in negs]
+
+def pairs_manifest(config: PairsConfig, data, mined: MinedPairs, rows: int, dropped: int,
+                   extra_inputs: list[str] = ()) -> dict:  # fmt: skip
+    """The manifest of a pairs folder: parameters, input fingerprints, model, versions, counts, what each filter
+    removed and score quantiles.
+
+    Example:
+        >>> manifest = pairs_manifest(config, data, mine_pairs(config, data), rows=10, dropped=0)  # doctest: +SKIP
+    """
+    from negmine import __version__
+    from negmine.env import package_versions
+
+    anchors, negatives, width = mined.anchors, mined.negatives, mined.width
+    gaps = [min(ps) - n.score for ps, negs in zip(mined.positive_scores, negatives, strict=True) for n in negs]
     sources: dict[str, int] = {}
     for negs in negatives:
         for n in negs:
             sources[n.source] = sources.get(n.source, 0) + 1
-    input_files = sorted(set(data.sources) | ({str(folder / "corpus.jsonl")} if release else set()))
-    manifest = {
+    input_files = sorted(set(data.sources) | set(extra_inputs))
+    report = mined.report
+    anchor_counts = report["anchor_counts"]
+    return {
         "negmine_version": __version__,
         "parameters": config.model_dump(mode="json"),
         "inputs": {path: file_fingerprint(path) for path in input_files if Path(path).is_file()},
-        "model": {
-            "name": config.model,
-            "resolved": resolve_model(config.model),
-            "fingerprint": model_fingerprint(model),
-            "max_seq_length": model.max_seq_length,
-            "backend": config.backend,
-            "backend_precision": inference_precision(config.backend),
-        },  # fmt: skip
+        "model": report["model"],
         "packages": package_versions(),
-        "searcher": {"dense": searcher.name if "dense" in config.searchers else None, **blas_report()},
+        "searcher": report["searcher"],
+        "data": {"name": data.name, "split": data.split, "read": dict(data.read_counts),
+                 "scifact_habits": uses_scifact_habits(data), "noise_filter": report["noise_filter"]["applied"]},
         "counts": {
             "split_queries": len(data.queries),
             **anchor_counts,
             "corpus_anchors": len(anchors) - anchor_counts["anchors"],
-            "documents": len(doc_ids),
-            "noise_documents": noise_counts,
+            "documents": len(mined.doc_ids),
+            "noise_documents": report["noise_filter"]["documents"],
+            "copies_excluded": report["copies_excluded"],
             "positives": sum(len(a.positives) for a in anchors),
             "negatives": sum(len(n) for n in negatives),
             "negatives_by_source": dict(sorted(sources.items())),
             "anchors_short_of_negatives": int(sum(len(n) < width for n in negatives)),
-            "rows": len(dataset),
+            "rows": rows,
             "rows_dropped_too_few_negatives": dropped,
         },
-        "mining": mined.report,
-        "synthetic": synthetic_report,
-        "relabel": relabel.summary(file_fingerprint(config.relabel)) if relabel is not None else None,
-        "topic_mining": topic.report if topic is not None else None,
+        "mining": report["mining"],
+        "synthetic": report["synthetic"],
+        "topic_mining": report["topic_mining"],
         "score_stats": {
-            "positive": score_stats([s for ps in positive_scores for s in ps]),
+            "positive": score_stats([s for ps in mined.positive_scores for s in ps]),
             "negative": score_stats([n.score for negs in negatives for n in negs]),
             "gap": score_stats(gaps),
         },
     }
-    _save(dataset, manifest, timings, out, overwrite)
-    return dataset, manifest
 
 
 def _check_on_disk(config: PairsConfig) -> None:
@@ -349,7 +551,7 @@ def _row_lookup(vectors, docs: set[int]):
     return lambda doc: rows[where[doc]]
 
 
-def _save(dataset, manifest: dict, timings: dict, out: Path, overwrite: bool) -> None:
+def _save(dataset, manifest: dict, timings: dict, out: Path, overwrite: bool, exports: dict | None = None) -> None:
     """Write everything into a temporary sibling folder, then swap it into place."""
     from negmine.outputs import atomic_folder
     from negmine.pairs.report import manifest_markdown
@@ -357,6 +559,8 @@ def _save(dataset, manifest: dict, timings: dict, out: Path, overwrite: bool) ->
     with atomic_folder(out) as tmp:
         dataset.save_to_disk(str(tmp / "dataset"))
         dataset.to_parquet(str(tmp / "pairs.parquet"))
+        for name, records in (exports or {}).items():
+            write_jsonl(tmp / EXPORT_FILES[name], records)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         (tmp / "timings.json").write_text(json.dumps({k: round(v, 3) for k, v in timings.items()}, indent=2) + "\n")
         (tmp / "README.md").write_text(manifest_markdown(manifest))

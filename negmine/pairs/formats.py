@@ -184,3 +184,69 @@ def training_view(dataset, output_format: str):
     """The pairs dataset with only the columns a loss reads (sentence-transformers treats every other column as
     an input), e.g. ``SentenceTransformerTrainer(train_dataset=training_view(pairs, "triplet"), ...)``."""
     return dataset.select_columns(training_columns(dataset.column_names, output_format))
+
+
+def sentence_transformers_columns(
+    anchors: list[Anchor],
+    negatives: list[list[Negative]],
+    positive_scores: list[list[float]],
+    doc_text: Callable[[int], str],
+    output_format: str,
+    num_negatives: int,
+    anchor_column: str = "anchor",
+    positive_column: str = "positive",
+    output_scores: bool = False,
+) -> dict[str, list]:
+    """Columns in exactly the shape ``sentence_transformers.util.mine_hard_negatives`` returns.
+
+    | format | columns (``output_scores``) | one row per |
+    | --- | --- | --- |
+    | ``triplet`` | anchor, positive, negative (, scores: [pos, neg]) | (anchor, positive, negative) |
+    | ``n-tuple`` | anchor, positive, negative_1 .. negative_k (, scores) | (anchor, positive) with k negatives |
+    | ``labeled-pair`` | anchor, positive, label (or score) | the anchor's positives, then its negatives |
+    | ``labeled-list`` | anchor, positive: [pos, neg...], labels (or scores) | (anchor, positive) with a negative |
+
+    The anchor and positive columns keep the input's names.
+
+    Example:
+        >>> from negmine.pairs.anchors import Positive
+        >>> a = [Anchor("q", "Why?", [Positive(0, "Because.")])]
+        >>> sentence_transformers_columns(a, [[Negative(1, "dense", 0.5)]], [[0.9]], ["Because.", "No."].__getitem__,
+        ...                               "triplet", 1, "question", "answer", output_scores=True)
+        {'question': ['Why?'], 'answer': ['Because.'], 'negative': ['No.'], 'scores': [[0.9, 0.5]]}
+    """
+    if output_format not in FORMATS:
+        raise ValueError(f"output_format must be one of {FORMATS}, got {output_format!r}")
+    k = num_negatives
+    names = {"triplet": [anchor_column, positive_column, "negative"],
+             "n-tuple": [anchor_column, positive_column, *(f"negative_{i + 1}" for i in range(k))],
+             "labeled-pair": [anchor_column, positive_column, "score" if output_scores else "label"],
+             "labeled-list": [anchor_column, positive_column, "scores" if output_scores else "labels"]}[output_format]
+    if output_scores and output_format in ("triplet", "n-tuple"):
+        names.append("scores")
+    columns: dict[str, list] = {name: [] for name in names}
+
+    def add(*values) -> None:
+        for name, value in zip(names, values, strict=True):
+            columns[name].append(value)
+
+    for anchor, negs, pos_scores in zip(anchors, negatives, positive_scores, strict=True):
+        shown = [n.text if n.text is not None else doc_text(n.doc) for n in negs]
+        if output_format == "labeled-pair":
+            for positive, score in zip(anchor.positives, pos_scores, strict=True):
+                add(anchor.text, positive.text, float(score) if output_scores else 1)
+            for neg, text in zip(negs, shown, strict=True):
+                add(anchor.text, text, float(neg.score) if output_scores else 0)
+            continue
+        for positive, score in zip(anchor.positives, pos_scores, strict=True):
+            if output_format == "triplet":
+                for neg, text in zip(negs, shown, strict=True):
+                    add(anchor.text, positive.text, text, *([[float(score), float(neg.score)]] if output_scores else []))
+            elif output_format == "n-tuple":
+                if len(negs) >= k:
+                    scores = [[float(score), *(float(n.score) for n in negs[:k])]] if output_scores else []
+                    add(anchor.text, positive.text, *shown[:k], *scores)
+            elif negs:  # labeled-list
+                add(anchor.text, [positive.text, *shown],
+                    [float(score), *(float(n.score) for n in negs)] if output_scores else [1] + [0] * len(negs))
+    return columns

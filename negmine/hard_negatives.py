@@ -1,0 +1,225 @@
+"""``negmine.mine_hard_negatives``: sentence-transformers' call, unchanged, on negmine's mining core.
+
+Every parameter of ``sentence_transformers.util.mine_hard_negatives`` keeps its name, meaning and default, and the
+result is a ``datasets.Dataset`` with the same columns, so switching is a changed import. With the extras switched
+off (``near_duplicates=False``) the negatives are sentence-transformers' own (ties aside; a test pins it). The
+extras are keyword-only:
+
+- ``lexical``: BM25 candidates (bm25s) beside the dense ones, ranked together by the dense score (DPR's BM25
+  negatives).
+- ``near_duplicates`` (on): a document whose text is one of the anchor's positives up to case and whitespace is
+  never its negative, nor is the anchor's own text; ``duplicate_cosine`` adds a cosine threshold to a positive.
+  Every positive of an anchor is excluded, whether it comes from repeated rows or a list in the positive column.
+- ``sampling_strategy`` also takes ``semi-hard`` and ``simans``; ``random`` is seeded (``seed``).
+- ``return_manifest``: the dataset and a manifest (what each filter removed, which searcher ran, input and model
+  fingerprints, package versions, counts).
+- ``vectors_on_disk``: corpus vectors in the embedding cache's memory-mapped shards, searched by a streamed
+  approximate FAISS index and re-scored exactly (on by default for an ``IterableDataset``).
+
+References:
+    Moreira et al., "NV-Retriever: Improving text embedding models with effective hard-negative mining", 2024;
+    Karpukhin et al., "Dense Passage Retrieval for Open-Domain Question Answering", EMNLP 2020.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Literal
+
+from negmine.errors import NegmineError
+
+logger = logging.getLogger(__name__)
+
+
+def mine_hard_negatives(
+    dataset,
+    model,
+    anchor_column_name: str | None = None,
+    positive_column_name: str | None = None,
+    corpus: list[str] | None = None,
+    cross_encoder=None,
+    range_min: int = 0,
+    range_max: int | None = None,
+    max_score: float | None = None,
+    min_score: float | None = None,
+    absolute_margin: float | None = None,
+    relative_margin: float | None = None,
+    num_negatives: int = 3,
+    sampling_strategy: Literal["random", "top", "semi-hard", "simans"] = "top",
+    query_prompt_name: str | None = None,
+    query_prompt: str | None = None,
+    corpus_prompt_name: str | None = None,
+    corpus_prompt: str | None = None,
+    include_positives: bool = False,
+    output_format: Literal["triplet", "n-tuple", "labeled-pair", "labeled-list"] = "triplet",
+    output_scores: bool = False,
+    batch_size: int = 32,
+    faiss_batch_size: int = 16384,
+    use_faiss: bool = False,
+    use_multi_process: list[str] | bool = False,
+    verbose: bool = True,
+    cache_folder: str | None = None,
+    as_triplets: bool | None = None,
+    margin: float | None = None,
+    *,
+    lexical: bool = False,
+    near_duplicates: bool = True,
+    duplicate_cosine: float | None = None,
+    seed: int = 42,
+    vectors_on_disk: bool | None = None,
+    index_factory: str | None = None,
+    return_manifest: bool = False,
+):
+    """Add hard negatives to (anchor, positive) pairs, as ``sentence_transformers.util.mine_hard_negatives`` does.
+
+    Args:
+        dataset: a ``datasets.Dataset`` or ``IterableDataset`` of (anchor, positive) pairs (a positive cell may
+            hold a list of texts), or anything :func:`negmine.data.pairs.read_pairs` reads (a CSV / TSV / JSONL /
+            Parquet file, a ``save_to_disk`` folder, FlagEmbedding or Tevatron records, whose negatives are kept).
+        model: a ``SentenceTransformer``.
+        anchor_column_name, positive_column_name: the columns (default: the first two). A name that is not a
+            column is an error listing the columns (sentence-transformers falls back to the first two silently).
+        corpus: more candidate texts beside the positives.
+        cross_encoder: a ``CrossEncoder`` that rescores candidates and positives; its scores order, filter and
+            are returned.
+        range_min, range_max, max_score, min_score, absolute_margin, relative_margin, num_negatives: as in
+            sentence-transformers: the window counts the candidates left after the filters; margins compare with
+            the anchor's lowest positive score; ``range_max`` None is derived the same way.
+        sampling_strategy: ``top``, ``random`` (seeded by ``seed``), ``semi-hard`` or ``simans``
+            (:func:`negmine.mining.sampling.sample_negatives`).
+        query_prompt_name, query_prompt, corpus_prompt_name, corpus_prompt: prompts for the anchors and corpus.
+        include_positives: keep positives among the candidates (forces ``n-tuple``, as sentence-transformers does).
+        output_format, output_scores: sentence-transformers' four formats, with scores when asked.
+        batch_size: texts an encoding batch.
+        faiss_batch_size: accepted for compatibility; negmine's searchers batch their own queries.
+        use_faiss: search with FAISS (else exact search in torch); both are exact.
+        use_multi_process: encode with a sentence-transformers multi-process pool (True or a list of devices).
+        verbose: progress bars and a summary of what each filter removed.
+        cache_folder: where embeddings are cached (negmine's sharded cache, keyed by model, length, prompt and
+            text); None caches nothing, as in sentence-transformers.
+        as_triplets, margin: sentence-transformers' deprecated spellings of ``output_format`` and
+            ``absolute_margin``.
+        lexical: BM25 candidates beside the dense ones.
+        near_duplicates: never take a positive's text (up to case and whitespace) as a negative.
+        duplicate_cosine: never take a candidate whose cosine to a positive reaches this.
+        seed: the seed of random sampling.
+        vectors_on_disk: keep corpus vectors on disk and search a streamed IVF index (default: for an
+            ``IterableDataset``); needs ``cache_folder`` or negmine's default cache.
+        index_factory: the FAISS index (default ``Flat``, exact; on disk ``IVF{n},SQ8`` with n about 4 sqrt(docs)).
+        return_manifest: return ``(dataset, manifest)``.
+
+    Returns:
+        A ``datasets.Dataset`` in ``output_format`` (and the manifest with ``return_manifest``).
+
+    Example:
+        >>> from negmine import mine_hard_negatives
+        >>> from sentence_transformers import SentenceTransformer
+        >>> from datasets import Dataset
+        >>> pairs = Dataset.from_dict({"question": ["What is a cat?", "What is a dog?"],
+        ...                            "answer": ["A small feline.", "A loyal canine."]})
+        >>> model = SentenceTransformer("all-MiniLM-L6-v2")  # doctest: +SKIP
+        >>> mine_hard_negatives(pairs, model, num_negatives=1, relative_margin=0.05)  # doctest: +SKIP
+        Dataset({features: ['question', 'answer', 'negative'], num_rows: 2})
+
+    References:
+        Moreira et al., "NV-Retriever", 2024 (``relative_margin=0.05``, ``sampling_strategy="top"``).
+    """
+    from datasets import Dataset, IterableDataset
+
+    from negmine.data.pairs import read_pairs
+    from negmine.mining.static import MiningParams
+    from negmine.pairs.build import PairsConfig, mine_pairs, pairs_manifest
+    from negmine.pairs.formats import sentence_transformers_columns
+
+    if as_triplets is not None:
+        output_format = "triplet" if as_triplets else "n-tuple"
+    if margin is not None:
+        absolute_margin = margin
+    if include_positives:
+        output_format = "n-tuple"
+    if num_negatives < 1:
+        raise NegmineError(f"num_negatives must be at least 1, got num_negatives={num_negatives}")
+    data = read_pairs(dataset, anchor_column=anchor_column_name, positive_column=positive_column_name, corpus=corpus)
+    columns = _column_names(dataset, anchor_column_name, positive_column_name)
+    max_positives = max(len(docs) for docs in data.qrels.values())
+    if range_max is None:  # sentence-transformers' own derivation
+        filtered = any(v is not None for v in (absolute_margin, relative_margin, max_score)) or (
+            cross_encoder is not None and min_score is not None)  # fmt: skip
+        range_max = range_min + num_negatives * (10 if filtered else 1) + max_positives
+    streamed = isinstance(dataset, IterableDataset) if vectors_on_disk is None else vectors_on_disk
+    if index_factory is None:
+        index_factory = f"IVF{max(1, min(4096, int(4 * math.sqrt(len(data.corpus)))))},SQ8" if streamed else "Flat"
+    try:
+        params = MiningParams(range_min=range_min, range_max=range_max, absolute_margin=absolute_margin,
+                              relative_margin=relative_margin, max_score=max_score, min_score=min_score,
+                              sampling_strategy=sampling_strategy, num_negatives=num_negatives, seed=seed)  # fmt: skip
+        config = PairsConfig(dataset=data.name or "pairs", model=_model_name(model), batch_size=batch_size,
+                             cache_dir=cache_folder, searchers=["dense", "lexical"] if lexical else ["dense"],
+                             searcher="faiss" if use_faiss else "torch", vectors_on_disk=streamed,
+                             index_factory=index_factory, mining=params, output_format=output_format,
+                             near_duplicates=near_duplicates, duplicate_cosine=duplicate_cosine, noise_filter=False,
+                             seed=seed)  # fmt: skip
+    except ValueError as error:  # pydantic's ValidationError is one
+        from negmine.errors import describe_validation_error
+
+        raise NegmineError(describe_validation_error(error) if hasattr(error, "errors") else str(error)) from None
+    prompts = {role: text for role, text in (("query", _prompt(model, query_prompt, query_prompt_name)),
+                                             ("document", _prompt(model, corpus_prompt, corpus_prompt_name)))
+               if text is not None}  # fmt: skip
+    pool = None
+    if use_multi_process:
+        pool = model.start_multi_process_pool(None if isinstance(use_multi_process, bool) else use_multi_process)
+    try:
+        mined = mine_pairs(config, data, model=model, cross_encoder=cross_encoder, prompts=prompts,
+                           exclude_positives=not include_positives, extra_candidates=max_positives + 1,
+                           show_progress_bar=verbose, use_cache=cache_folder is not None or streamed,
+                           pool=pool)  # fmt: skip
+    finally:
+        if pool is not None:
+            model.stop_multi_process_pool(pool)
+    out = sentence_transformers_columns(mined.anchors, mined.negatives, mined.positive_scores,
+                                        mined.doc_texts.__getitem__, output_format, num_negatives, *columns,
+                                        output_scores=output_scores)  # fmt: skip
+    result = Dataset.from_dict(out)
+    if verbose:
+        report = mined.report["mining"]
+        print(f"negmine: {len(result)} {output_format} rows from {len(mined.anchors)} anchors; removed "
+              f"{report['removed']}; {report['short_queries']} anchors short of {num_negatives} negatives")
+    if not return_manifest:
+        return result
+    short = sum(len(n) < num_negatives for a, n in zip(mined.anchors, mined.negatives, strict=True)
+                for _ in a.positives)  # fmt: skip
+    manifest = pairs_manifest(config, data, mined, len(result), short if output_format == "n-tuple" else 0)
+    manifest["call"] = {"function": "negmine.mine_hard_negatives", "output_scores": output_scores,
+                        "include_positives": include_positives, "use_faiss": use_faiss,
+                        "anchor_column_name": columns[0], "positive_column_name": columns[1]}  # fmt: skip
+    return result, manifest
+
+
+def _column_names(dataset, anchor: str | None, positive: str | None) -> tuple[str, str]:
+    """The names the output's anchor and positive columns keep (the input's, as in sentence-transformers)."""
+    names = list(getattr(dataset, "column_names", None) or [])
+    if {"query", "pos"} <= set(names) or {"query", "positive_passages"} <= set(names):
+        return anchor or "query", positive or "positive"
+    if len(names) >= 2:
+        anchor = anchor or names[0]
+        return anchor, positive or names[1 if names[0] == anchor else 0]
+    return anchor or "anchor", positive or "positive"
+
+
+def _prompt(model, prompt: str | None, prompt_name: str | None) -> str | None:
+    """A raw prompt wins over a named one, as in sentence-transformers."""
+    if prompt is not None:
+        return prompt
+    if prompt_name is None:
+        return None
+    prompts = getattr(model, "prompts", None) or {}
+    if prompt_name not in prompts:
+        raise NegmineError(f"prompt name '{prompt_name}' is not in the model's prompts ({', '.join(prompts) or 'none'})")
+    return prompts[prompt_name]
+
+
+def _model_name(model) -> str:
+    card = getattr(model, "model_card_data", None)
+    return getattr(card, "base_model", None) or getattr(model, "name_or_path", None) or "model"
