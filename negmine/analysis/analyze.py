@@ -267,11 +267,12 @@ def validation_pairs(recipe: dict, data_dir: str | None = None):
     """
     from negmine.data import load_retrieval
 
-    section = recipe.get("data") or {}
-    validation = load_retrieval(section.get("dataset", "scifact"), "validation",
-                                data_dir=data_dir or section.get("data_dir"),
-                                validation_fraction=section.get("validation_fraction", 0.2),
-                                seed=section.get("seed", 42))  # fmt: skip
+    from negmine.training.recipe import DataSection
+
+    section = DataSection.model_validate(recipe.get("data") or {})
+    options = section.source_options()
+    validation = load_retrieval(section.dataset, "validation", **{**options, "data_dir": data_dir or options["data_dir"],
+                                                               "extra_training": ()})  # fmt: skip
     pairs = [(q, d) for q, docs in sorted(validation.relevant_docs().items()) for d in sorted(docs)]
     doc_ids = sorted({d for _, d in pairs})
     texts = dict(zip(doc_ids, validation.document_texts(doc_ids), strict=True))

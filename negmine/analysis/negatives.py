@@ -168,10 +168,16 @@ def load_pairs_data(manifest: dict, data_dir: str | None = None, folder: Path | 
         A :class:`~negmine.data.RetrievalData`.
     """
     from negmine.data import dataset_folder, load_retrieval
+    from negmine.data.sources import is_pair_data
 
     params = manifest.get("parameters") or {}
     if "dataset" not in params:
         raise NegmineError(f"{folder}/manifest.json: no parameters.dataset (not written by negmine build-pairs?)")
-    source = dataset_folder(params["dataset"], data_dir or params.get("data_dir"), download=False)
+    pair_options = {key: params.get(key) for key in ("anchor_column", "positive_column", "corpus")}
+    pair_options["data_format"] = params.get("data_format") or "auto"
+    pairs = is_pair_data(params["dataset"])
+    source = params["dataset"] if pairs else dataset_folder(params["dataset"], data_dir or params.get("data_dir"),
+                                                            download=False)  # fmt: skip
     return load_retrieval(source, split or params.get("split", "train"),
-                          validation_fraction=params.get("validation_fraction", 0.2), seed=params.get("seed", 42))
+                          validation_fraction=params.get("validation_fraction"), seed=params.get("seed", 42),
+                          **(pair_options if pairs else {}))  # fmt: skip

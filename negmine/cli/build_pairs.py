@@ -50,6 +50,13 @@ def synthetic_config(spec: str, augmenters: tuple[str, ...], swap_terms: int, sw
 @click.command("build-pairs")
 @click.argument("dataset")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--anchor-column", default=None, help="Pair data: the anchor column (default: the first).")
+@click.option("--positive-column", default=None, help="Pair data: the positive column (default: the second); a "
+              "cell may hold a list of texts.")
+@click.option("--corpus", default=None, type=click.Path(dir_okay=False),
+              help="Pair data: more passages to mine from (.txt a passage a line; .jsonl/.csv/.parquet: 'text').")
+@click.option("--data-format", type=click.Choice(["auto", "pairs", "flagembedding", "tevatron"]), default="auto",
+              show_default=True, help="Pair data's record shape (auto: by its columns).")
 @click.option("--split", type=click.Choice(["train", "validation", "dev", "test"]), default="train", show_default=True)
 @data_location_options
 @click.option("--model", default="all-MiniLM-L6-v2", show_default=True, help="Model that embeds for dense mining.")
@@ -92,7 +99,14 @@ def synthetic_config(spec: str, augmenters: tuple[str, ...], swap_terms: int, sw
 @click.option("--corpus-pairs-sample", type=int, default=None,
               help="Corpus pairs from at most this many documents, drawn with --seed (default: every document).")
 @click.option("--min-words", type=int, default=10, show_default=True, help="Shorter abstracts are never negatives.")
-@click.option("--no-noise-filter", is_flag=True)
+@click.option("--noise-filter/--no-noise-filter", default=None,
+              help="Short and retracted documents are never negatives (default: on for SciFact, off otherwise).")
+@click.option("--near-duplicates/--no-near-duplicates", default=True, show_default=True,
+              help="A positive's text up to case and whitespace is never a negative.")
+@click.option("--duplicate-cosine", type=float, default=None,
+              help="A candidate whose cosine to one of the anchor's positives reaches this is never a negative.")
+@click.option("--export", "exports", multiple=True, type=click.Choice(["flagembedding", "tevatron"]),
+              help="Also write the rows as FlagEmbedding (with pos_scores / neg_scores) or Tevatron JSONL.")
 @click.option("--synthetic", "synthetic_spec", default="", metavar="SPEC",
               help="Synthetic negatives a row by generator, e.g. perturb:1,swap:1,reverse:1.")
 @click.option("--augmenter", "augmenters", multiple=True, metavar="NAME[:key=value,...]",
@@ -111,10 +125,12 @@ def build_pairs_command(dataset, out, split, data_dir, validation_fraction, seed
                         vectors_on_disk, refine, train_size, range_min, range_max, absolute_margin, relative_margin,
                         max_score, min_score,
                         sampling_strategy, reuse_bias, num_negatives, output_format, weighting, rationale_passages,
-                        topic_negatives, corpus_pairs, corpus_pairs_sample, min_words, no_noise_filter, synthetic_spec,
-                        augmenters,
-                        swap_terms, swap_donor, relabel, extra_training, overwrite) -> None:  # fmt: skip
-    """Build training pairs for DATASET (a name under the data root, e.g. scifact, or a BEIR folder)."""
+                        topic_negatives, corpus_pairs, corpus_pairs_sample, min_words, noise_filter, near_duplicates,
+                        duplicate_cosine, exports, synthetic_spec, augmenters,
+                        swap_terms, swap_donor, relabel, extra_training, overwrite, anchor_column, positive_column,
+                        corpus, data_format) -> None:  # fmt: skip
+    """Build training pairs for DATASET: pair data (a CSV / TSV / JSONL / Parquet file, a saved Dataset folder, a
+    hub name owner/name; FlagEmbedding and Tevatron records), a name under the data root (scifact) or a BEIR folder."""
     from negmine.mining.static import MiningParams
     from negmine.outputs import check_writable
     from negmine.pairs.build import PairsConfig, build_pairs
@@ -137,7 +153,9 @@ def build_pairs_command(dataset, out, split, data_dir, validation_fraction, seed
         weighting=weighting, rationale_passages=rationale_passages, topic_negatives=topic_negatives,
         corpus_pairs=[s.strip() for s in corpus_pairs.split(",") if s.strip()],
         corpus_pairs_sample=corpus_pairs_sample,
-        noise_filter=not no_noise_filter,
+        noise_filter=noise_filter, near_duplicates=near_duplicates, duplicate_cosine=duplicate_cosine,
+        export=list(exports), anchor_column=anchor_column, positive_column=positive_column, corpus=corpus,
+        data_format=data_format,
         min_words=min_words, synthetic=synthetic, relabel=relabel, extra_training=list(extra_training),
     ))  # fmt: skip
     start = time.perf_counter()

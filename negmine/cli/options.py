@@ -25,9 +25,9 @@ def data_location_options(func):
     options = [
         click.option("--data-dir", type=click.Path(file_okay=False), default=None,
                      help="The data root (default: $NEGMINE_DATA, else ./data)."),
-        click.option("--validation-fraction", type=click.FloatRange(0, 1, max_open=True),
-                     default=DEFAULT_VALIDATION_FRACTION, show_default=True,
-                     help="Share of training queries carved out as the validation split (0: none)."),
+        click.option("--validation-fraction", type=click.FloatRange(0, 1, max_open=True), default=None,
+                     help=f"Share of training queries carved out as the validation split, by query (0: none; "
+                          f"default {DEFAULT_VALIDATION_FRACTION} for SciFact and BEIR, 0 for pair data)."),
         click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Seed of the carve."),
     ]  # fmt: skip
     for option in reversed(options):

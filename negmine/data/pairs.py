@@ -23,6 +23,7 @@ References:
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -82,8 +83,11 @@ def load_pair_records(source: Any, split: str = "train"):
             elif kind == "json":
                 records = datasets.Dataset.from_json(str(path))
             else:
-                records = datasets.Dataset.from_csv(str(path), sep="\t" if kind == "tsv" else ",",
-                                                    keep_default_na=False)  # fmt: skip
+                sep = "\t" if kind == "tsv" else ","
+                with path.open(encoding="utf-8", newline="") as handle:  # every column read as text: "1", "NA"
+                    header = next(csv.reader(handle, delimiter=sep), [])
+                features = datasets.Features({name: datasets.Value("string") for name in header})
+                records = datasets.Dataset.from_csv(str(path), sep=sep, features=features, keep_default_na=False)
         except Exception as error:  # pyarrow and pandas parse errors: one line, the file named
             raise DataError(f"{path}: cannot be read as {kind} ({_first_line(error)})") from None
         return records, str(path)

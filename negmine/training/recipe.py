@@ -74,15 +74,35 @@ class ModelSection(BaseModel):
 
 class DataSection(BaseModel):
     model_config = Strict
-    dataset: str = "scifact"
+    dataset: str = Field("scifact", description="scifact, a BEIR folder, or pair data (a CSV / TSV / JSONL / "
+                         "Parquet file, a saved Dataset folder, a hub name; FlagEmbedding or Tevatron records).")
     split: Literal["train"] = "train"
-    validation_fraction: float = Field(0.2, ge=0, lt=1, description="0 trains on every training claim (release).")
+    validation_fraction: float | None = Field(None, ge=0, lt=1, description="Queries carved out for validation, by "
+                                              "query; 0 trains on every one; None: 0.2 for SciFact and BEIR, 0 for "
+                                              "pair data.")
     seed: int = 42
     data_dir: str | None = None
+    anchor_column: str | None = Field(None, description="Pair data: the anchor column (default: the first).")
+    positive_column: str | None = Field(None, description="Pair data: the positive column (default: the second).")
+    corpus: str | None = Field(None, description="Pair data: a file of more passages to mine from.")
+    data_format: Literal["auto", "pairs", "flagembedding", "tevatron"] = "auto"
     extra_training: list[Literal["scifact_test_claims"]] = Field(
         default_factory=list, description="More training queries after the validation carve: scifact_test_claims "
         "(claims_test.jsonl's 300 unlabelled claims with their cited documents; not the dev claims)."
     )
+
+
+    def carve(self) -> float:
+        """The validation fraction in force: the one set, else the data set's default."""
+        from negmine.data.sources import default_validation_fraction
+
+        return default_validation_fraction(self.dataset) if self.validation_fraction is None else self.validation_fraction
+
+    def source_options(self) -> dict:
+        """Keywords of :func:`negmine.data.load_retrieval` for this section (the carve resolved)."""
+        return {"data_dir": self.data_dir, "validation_fraction": self.carve(), "seed": self.seed,
+                "extra_training": self.extra_training, "anchor_column": self.anchor_column,
+                "positive_column": self.positive_column, "corpus": self.corpus, "data_format": self.data_format}
 
 
 class PairsFromDisk(BaseModel):
@@ -317,7 +337,7 @@ class Recipe(BaseModel):
             raise ValueError("refresh: re-mining needs inline pairs options (or none), not a built pairs folder")
         if self.temperature is not None and self.loss.type != "combined":
             raise ValueError("temperature: the controller moves CombinedLoss's scale; set loss.type: combined")
-        if self.data.validation_fraction == 0 and "validation" in self.evaluation.splits:
+        if self.data.carve() == 0 and "validation" in self.evaluation.splits:
             raise ValueError("evaluation.splits: 'validation' needs data.validation_fraction above 0")
         return self
 

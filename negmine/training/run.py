@@ -33,9 +33,7 @@ def load_split(recipe: Recipe, split: str):
     """A split of the recipe's data set, with the recipe's validation carve."""
     from negmine.data import load_retrieval
 
-    data = recipe.data
-    return load_retrieval(data.dataset, split, data_dir=data.data_dir, validation_fraction=data.validation_fraction,
-                          seed=data.seed, extra_training=data.extra_training)  # fmt: skip
+    return load_retrieval(recipe.data.dataset, split, **recipe.data.source_options())
 
 
 def plain_pairs(recipe: Recipe):
@@ -219,7 +217,7 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
         callbacks.append(controller)
     evaluator = None
     arguments = recipe.training.arguments()
-    if recipe.data.validation_fraction > 0 and not evaluates_once(arguments):
+    if recipe.data.carve() > 0 and not evaluates_once(arguments):
         evaluator = make_evaluator(load_split(recipe, "validation"), name="validation", memory=memory)
         arguments.setdefault("metric_for_best_model", "eval_validation_cosine_ndcg@10")
     else:  # no validation split, or one evaluation at the end that the final one below repeats
@@ -273,7 +271,7 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
 def _card_section(recipe: Recipe, pairs_summary: str, metrics: dict) -> str:
     """What negmine adds to the model card: data, negatives, losses and metrics."""
     lines = ["## Trained with negmine", "", f"- data: {recipe.data.dataset}, split train, validation fraction "
-             f"{recipe.data.validation_fraction} (seed {recipe.data.seed})", f"- pairs: {pairs_summary}",
+             f"{recipe.data.carve()} (seed {recipe.data.seed})", f"- pairs: {pairs_summary}",
              f"- loss: {recipe.loss.type}, weights {recipe.loss.weights}, scale {recipe.loss.scale}", ""]  # fmt: skip
     for split, values in metrics.items():
         lines.append(f"- {split}: " + ", ".join(f"{k} {v:.4f}" for k, v in values.items() if k != "n_queries"))

@@ -1,0 +1,206 @@
+"""negmine's mining against sentence-transformers' ``mine_hard_negatives`` on the same pair file, trained the same way.
+
+SciFact's training claims are written as a pair file (claim, cited abstract; the 162 validation claims of the
+0.2 / seed 42 carve left out) with the whole corpus as a separate corpus file. Each arm mines pairs from it; each
+mined set trains all-MiniLM-L6-v2 with the release recipe's loss and settings (combined loss, lr 1e-4, 3 epochs,
+batch 32, trained at 128 tokens and read at 256, n-tuples with 3 negatives), so the mining is the only difference;
+every model is scored on the validation claims. Arms:
+
+| arm | what mines |
+| --- | --- |
+| ``st`` | (a) ``sentence_transformers.util.mine_hard_negatives(num_negatives=3)``, nothing else set (n-tuple rows) |
+| ``negmine`` | (a) ``negmine build-pairs PAIRS --corpus CORPUS`` with its defaults (n-tuple rows) |
+| ``none`` | (c) no mined negatives: (claim, abstract) pairs, in-batch negatives only |
+| ``st-window`` | (b) sentence-transformers with negmine's window and margin (ranks 10..100, relative margin 0.05) |
+| ``negmine-plain`` | (b) negmine with the same window and margin, extras off (dense only, no near-duplicate filter) |
+| ``negmine+lexical`` | (b) that, with BM25 candidates |
+| ``negmine+near-duplicates`` | (b) that, with the near-duplicate filter |
+
+Each mining runs in its own process with a fresh embedding cache, so its wall time includes encoding and its peak
+memory is its own. Finished mining and training runs are read back from ``--work`` (the runner resumes).
+
+    nohup python benchmarks/vs_st_mining.py --work runs/vs-st --arms negmine st none --seeds 1 2 3 \\
+        --json results/bench-vs-st-mining.json > vs-st.log 2>&1 &
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from negmine.outputs import markdown_table
+
+RECIPE = Path(__file__).parents[1] / "recipes" / "scifact-release.yaml"
+WINDOW = ["--range-min", "10", "--range-max", "100", "--relative-margin", "0.05"]
+ARMS = {
+    "st": {"st": {"num_negatives": 3}},
+    "negmine": {"negmine": []},
+    "none": {},
+    "st-window": {"st": {"num_negatives": 3, "range_min": 10, "range_max": 100, "relative_margin": 0.05}},
+    "negmine-plain": {"negmine": [*WINDOW, "--searchers", "dense", "--no-near-duplicates"]},
+    "negmine+lexical": {"negmine": [*WINDOW, "--searchers", "dense,lexical", "--no-near-duplicates"]},
+    "negmine+near-duplicates": {"negmine": [*WINDOW, "--searchers", "dense", "--near-duplicates"]},
+}
+
+
+def write_inputs(work: Path) -> tuple[Path, Path]:
+    """SciFact's training claims (validation carved out) as a pair file, and its corpus as a corpus file."""
+    from negmine.data import load_retrieval
+
+    pairs, corpus = work / "scifact-train-pairs.csv", work / "scifact-corpus.jsonl"
+    if pairs.is_file() and corpus.is_file():
+        return pairs, corpus
+    data = load_retrieval("scifact", "train", validation_fraction=0.2, seed=42)
+    ids = list(data.corpus)
+    texts = dict(zip(ids, data.document_texts(ids), strict=True))
+    work.mkdir(parents=True, exist_ok=True)
+    with pairs.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["claim", "abstract"])
+        for qid, docs in data.relevant_docs().items():
+            for doc in sorted(docs):
+                writer.writerow([data.queries[qid], texts[doc]])
+    with corpus.open("w") as handle:
+        for doc in ids:
+            handle.write(json.dumps({"text": texts[doc]}) + "\n")
+    return pairs, corpus
+
+
+def mine(arm: str, work: Path) -> None:
+    """One arm's mining, in this process (called as a subprocess by :func:`main`): pairs folder and bench.json."""
+    pairs, corpus = write_inputs(work)
+    out = work / f"pairs-{arm}"
+    spec = ARMS[arm]
+    start = time.perf_counter()
+    if "negmine" in spec:
+        from negmine.cli.build_pairs import build_pairs_command
+
+        build_pairs_command.main([str(pairs), "--corpus", str(corpus), "--out", str(out), "--output-format",
+                                  "n-tuple", "--cache-dir", str(work / f"cache-{arm}"), "--overwrite",
+                                  *spec["negmine"]], standalone_mode=False)  # fmt: skip
+    else:
+        from datasets import Dataset
+        from sentence_transformers.util import mine_hard_negatives
+
+        from negmine.models import load_model
+
+        model = load_model("all-MiniLM-L6-v2")
+        texts = [json.loads(line)["text"] for line in corpus.read_text().splitlines()]
+        dataset = mine_hard_negatives(Dataset.from_csv(str(pairs)), model, corpus=texts, output_format="n-tuple",
+                                      batch_size=64, verbose=True, **spec["st"])  # fmt: skip
+        dataset.save_to_disk(str(out / "dataset"))
+        negatives = sum(1 for c in dataset.column_names if c.startswith("negative_")) * len(dataset)
+        manifest = {"parameters": {"output_format": "n-tuple", "miner": "sentence-transformers", **spec["st"]},
+                    "counts": {"rows": len(dataset), "negatives_by_source": {"dense": negatives}}}  # fmt: skip
+        (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # kB -> GiB
+    (out / "bench.json").write_text(json.dumps({"mining_s": round(seconds, 1), "peak_gib": round(peak, 3)}) + "\n")
+
+
+def positive_share(work: Path, arm: str) -> dict:
+    """Rows, anchors, and the share of mined negatives that are a positive of the same anchor (another row's)."""
+    from datasets import load_from_disk
+
+    from negmine.pairs.anchors import normalise_text
+
+    dataset = load_from_disk(str(work / f"pairs-{arm}" / "dataset"))
+    anchor = "anchor" if "anchor" in dataset.column_names else "claim"
+    positive = "positive" if "positive" in dataset.column_names else "abstract"
+    negatives = [c for c in dataset.column_names if c.startswith("negative_") and c[9:].isdigit()]
+    truth: dict[str, set[str]] = {}
+    with (work / "scifact-train-pairs.csv").open() as handle:
+        for row in csv.DictReader(handle):
+            truth.setdefault(row["claim"], set()).add(normalise_text(row["abstract"]))
+    total = hits = 0
+    for row in dataset.select_columns([anchor, positive, *negatives]):
+        for column in negatives:
+            total += 1
+            hits += normalise_text(row[column]) in truth[row[anchor]]
+    return {"rows": len(dataset), "anchors": len(set(dataset[anchor])), "negatives": total,
+            "negatives_that_are_positives": hits, "share_positive": round(hits / total, 4) if total else None}
+
+
+def train_arm(arm: str, seed: int, work: Path) -> dict:
+    """Train the release recipe's settings on an arm's pairs (or none) for one seed; read back when finished."""
+    from negmine.training.recipe import Recipe, read_yaml
+    from negmine.training.run import train
+
+    output = work / f"train-{arm}-seed{seed}"
+    metrics_path = output / "metrics.json"
+    if not metrics_path.is_file():
+        tree = read_yaml(RECIPE.read_text())
+        tree["data"]["validation_fraction"] = 0.2
+        tree["evaluation"] = {"splits": ["validation"]}
+        tree["training"]["seed"] = seed
+        tree["pairs"] = {"path": str(work / f"pairs-{arm}")} if arm != "none" else None
+        if arm == "none":
+            tree.pop("pairs")
+        tree["output_dir"] = str(output)
+        train(Recipe.model_validate(tree), show_progress_bar=False)
+    metrics = json.loads(metrics_path.read_text())
+    return {"ndcg@10": metrics["splits"]["validation"]["ndcg@10"], "train_s": metrics["train_seconds"]}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--work", type=Path, default=Path("runs/vs-st"))
+    parser.add_argument("--arms", nargs="+", default=["negmine", "st", "none"], choices=list(ARMS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    parser.add_argument("--baseline", default="st")
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--mine-only", metavar="ARM", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.mine_only:
+        return mine(args.mine_only, args.work)
+    from negmine.study.statistics import paired_comparison
+
+    write_inputs(args.work)
+    mining = {}
+    for arm in args.arms:
+        if arm != "none" and not (args.work / f"pairs-{arm}" / "bench.json").is_file():
+            subprocess.run([sys.executable, __file__, "--work", str(args.work), "--mine-only", arm], check=True)
+        if arm != "none":
+            mining[arm] = {**json.loads((args.work / f"pairs-{arm}" / "bench.json").read_text()),
+                           **positive_share(args.work, arm)}  # fmt: skip
+    scores: dict[str, dict[int, float]] = {arm: {} for arm in args.arms}
+    times: dict[str, dict[int, float]] = {arm: {} for arm in args.arms}
+    for seed in args.seeds:  # seed-major: a partial run still pairs every arm on the seeds it finished
+        for arm in args.arms:
+            result = train_arm(arm, seed, args.work)
+            scores[arm][seed], times[arm][seed] = result["ndcg@10"], result["train_s"]
+            print(f"{arm} seed {seed}: nDCG@10 {result['ndcg@10']:.4f} ({result['train_s']:.0f} s)", flush=True)
+    rows = []
+    for arm in args.arms:
+        values = list(scores[arm].values())
+        row = {"arm": arm, "seeds": len(values), "nDCG@10 per seed": " ".join(f"{v:.4f}" for v in values),
+               "mean": round(statistics.mean(values), 4),
+               "sd": round(statistics.stdev(values), 4) if len(values) > 1 else None,
+               **{k: mining.get(arm, {}).get(k) for k in ("mining_s", "peak_gib", "rows", "share_positive")},
+               "train_s (mean)": round(statistics.mean(times[arm].values()), 1)}  # fmt: skip
+        if arm != args.baseline and args.baseline in scores:
+            c = paired_comparison(scores[arm], scores[args.baseline])
+            row.update({f"minus {args.baseline} (points)": round(100 * c["mean_diff"], 2),
+                        "sd (points)": round(100 * c["sd_diff"], 2) if c["sd_diff"] is not None else None,
+                        "ci95 (points)": [round(100 * x, 2) for x in c["ci95_diff"]] if c["ci95_diff"] else None,
+                        "wins": f"{c['wins']}/{c['seeds']}", "p (paired t)": c["p_paired_t"]})  # fmt: skip
+        rows.append(row)
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    print(markdown_table(rows, columns))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"command": " ".join(sys.argv), "rows": rows, "scores": scores,
+                                         "train_seconds": times, "mining": mining}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""``negmine build-pairs`` on a user's own pairs: a CSV, a JSONL file and a saved Dataset, as a new user types them;
+the FlagEmbedding and Tevatron exports read back with the target's field names; bad files exit with one line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from datasets import Dataset, load_from_disk
+
+from negmine.cli.main import cli
+from negmine.data.pairs import read_pairs
+
+WINDOW = ["--range-min", "0", "--range-max", "10"]
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_a_csv_a_jsonl_and_a_saved_dataset_each_build_pairs(pairs_data, pairs_model_path, tmp_path):
+    Dataset.from_json(str(pairs_data / "qa.jsonl")).save_to_disk(str(tmp_path / "saved"))
+    for name, source in (("csv", pairs_data / "qa.csv"), ("jsonl", pairs_data / "qa.jsonl"),
+                         ("saved", tmp_path / "saved")):
+        out = tmp_path / f"pairs-{name}"
+        result = run("build-pairs", source, "--anchor-column", "question", "--positive-column", "answer",
+                     "--out", out, "--model", pairs_model_path, *WINDOW, "--cache-dir", tmp_path / "cache")
+        assert result.exit_code == 0, result.output
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert manifest["data"]["scifact_habits"] is False and manifest["data"]["noise_filter"] is False
+        assert manifest["counts"]["split_queries"] == 23  # no validation carve on pair data
+        dataset = load_from_disk(str(out / "dataset"))
+        positives = {}
+        for row in Dataset.from_json(str(pairs_data / "qa.jsonl")):
+            positives.setdefault(row["question"], set()).add(row["answer"])
+        assert len(dataset) > 0
+        for row in dataset:
+            assert row["negative"] not in positives[row["anchor"]]  # no negative is a known positive
+            assert row["negative"] != row["anchor"]
+
+
+def test_exports_read_back_with_the_targets_field_names(pairs_data, pairs_model_path, tmp_path):
+    out = tmp_path / "pairs"
+    result = run("build-pairs", pairs_data / "qa.csv", "--out", out, "--model", pairs_model_path, *WINDOW,
+                 "--export", "flagembedding", "--export", "tevatron", "--cache-dir", tmp_path / "cache")
+    assert result.exit_code == 0, result.output
+    flag = [json.loads(line) for line in (out / "flagembedding.jsonl").read_text().splitlines()]
+    assert set(flag[0]) == {"query", "pos", "neg", "pos_scores", "neg_scores"}
+    assert all(len(r["pos"]) == len(r["pos_scores"]) and len(r["neg"]) == len(r["neg_scores"]) for r in flag)
+    tevatron = [json.loads(line) for line in (out / "tevatron.jsonl").read_text().splitlines()]
+    assert set(tevatron[0]) == {"query_id", "query", "positive_passages", "negative_passages"}
+    assert set(tevatron[0]["positive_passages"][0]) == {"docid", "title", "text"}
+    negatives = json.loads((out / "manifest.json").read_text())["counts"]["negatives"]
+    assert sum(len(r["neg"]) for r in flag) == negatives > 0
+    for path in (out / "flagembedding.jsonl", out / "tevatron.jsonl"):  # and negmine reads them back
+        data = read_pairs(path)
+        assert len(data.queries) == 23 and sum(map(len, data.given_negatives.values())) == negatives
+
+
+def test_a_flagembedding_file_keeps_its_negatives_marked_given(pairs_data, pairs_model_path, tmp_path):
+    out = tmp_path / "pairs"
+    result = run("build-pairs", pairs_data / "flag.jsonl", "--corpus", pairs_data / "corpus.txt", "--out", out,
+                 "--model", pairs_model_path, *WINDOW, "--output-format", "n-tuple", "--cache-dir", tmp_path / "c")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["counts"]["negatives_by_source"]["given"] == 3
+    first = load_from_disk(str(out / "dataset"))[0]
+    assert first["negative_sources"][:2] == ["given", "given"]
+
+
+@pytest.mark.parametrize("content, message", [
+    ("question,answer\nWhy?,Because.\n", "Error: {path}: no positive column 'reply' (columns found: question, answer)"),
+    ("question,reply\nWhy?,Why?\n", "Error: {path}: line 2, column 'reply': the positive is the anchor's own text"),
+])
+def test_a_bad_file_exits_with_one_line_and_writes_nothing(tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    result = run("build-pairs", path, "--anchor-column", "question", "--positive-column", "reply",
+                 "--out", tmp_path / "out")
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == message.format(path=path)
+    assert not (tmp_path / "out").exists()
