@@ -67,5 +67,17 @@ def load_model(name_or_path: str | Path = BASE_MODEL, max_seq_length: int | None
     except OSError as error:
         raise NegmineError(f"cannot load model '{name_or_path}': {str(error).splitlines()[0]}") from None
     if max_seq_length is not None:
-        model.max_seq_length = max_seq_length
+        set_max_seq_length(model, max_seq_length)
     return model
+
+
+def set_max_seq_length(model, max_seq_length: int) -> None:
+    """Truncate at ``max_seq_length`` tokens; a model without a token limit (a ``StaticEmbedding``) stays as it is.
+
+    Example:
+        >>> set_max_seq_length(load_model("all-MiniLM-L6-v2"), 128)  # doctest: +SKIP
+    """
+    try:
+        model.max_seq_length = max_seq_length
+    except AttributeError:  # sentence-transformers' static models read every token
+        pass

@@ -241,7 +241,9 @@ def train(recipe: Recipe, output_dir: str | Path | None = None, resume: bool = T
         return {}
 
     if recipe.model.inference_max_seq_length is not None:  # read more of each text than training did
-        model.max_seq_length = recipe.model.inference_max_seq_length  # (the memory keys vectors by length too)
+        from negmine.models import set_max_seq_length
+
+        set_max_seq_length(model, recipe.model.inference_max_seq_length)  # (the memory keys vectors by length too)
     metrics, per_query = {}, {}
     # The corpus is encoded once for all splits (not at all when the last evaluation saw these weights).
     encoder = Encoder(model, show_progress_bar=show_progress_bar, memory=memory)
