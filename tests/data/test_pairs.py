@@ -112,3 +112,30 @@ def test_every_distinct_pair_is_one_judgement(rows):
     judged = {(data.queries[q], data.corpus[d]["text"]) for q, docs in data.qrels.items() for d in docs}
     assert judged == set(rows)
     assert data.read_counts["rows_duplicate"] == len(rows) - len(set(rows))
+
+
+def test_a_hub_name_goes_through_datasets_load_dataset(pairs_data, monkeypatch):
+    """The real path for ``owner/name`` is ``datasets.load_dataset``; offline it is pointed at a local file."""
+    import datasets
+
+    calls = []
+
+    def local_load(name, split=None, **kwargs):
+        calls.append((name, split))
+        return Dataset.from_json(str(pairs_data / "qa.jsonl"))
+
+    monkeypatch.setattr(datasets, "load_dataset", local_load)
+    data = load_retrieval("someone/qa-pairs", "train")
+    assert calls == [("someone/qa-pairs", "train")] and len(data.queries) == 23
+
+
+def test_an_unreachable_hub_name_is_one_line(monkeypatch):
+    import datasets
+
+    def offline(name, split=None, **kwargs):
+        raise ConnectionError("Couldn't reach the hub\nmore detail")
+
+    monkeypatch.setattr(datasets, "load_dataset", offline)
+    with pytest.raises(DataError, match=r"^someone/missing: neither a file nor a folder here, and "
+                                        r"datasets.load_dataset could not load it \(Couldn't reach the hub\)$"):
+        read_pairs("someone/missing")
