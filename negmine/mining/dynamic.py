@@ -291,23 +291,7 @@ class HardNegativeRefresh(TrainerCallback):
 
         from negmine.outputs import atomic_folder
 
-        k = self.negatives.shape[1]
-        frame = {"anchor": [], "positive": [], **{f"negative_{c + 1}": [] for c in range(k)}, "query_id": [],
-                 "positive_id": [], "negative_ids": [], "negative_sources": []}  # fmt: skip
-        for query, doc in self.rows:
-            frame["anchor"].append(self.queries[query])
-            frame["positive"].append(self.documents[doc])
-            for column in range(k):
-                frame[f"negative_{column + 1}"].append(self._text(query, column))
-            frame["query_id"].append(self.query_ids[query])
-            frame["positive_id"].append(self.doc_ids[doc])
-            ids, sources = [], []
-            for column in range(k):
-                index, source = int(self.negatives[query, column]), self.negative_sources[query, column]
-                ids.append(f"claim:{self.query_ids[index]}" if source == "claim" else self.doc_ids[index])
-                sources.append("random" if self.negative_random[query, column] else source)
-            frame["negative_ids"].append(ids)
-            frame["negative_sources"].append(sources)
+        frame = self.rows_of("n-tuple")
         manifest = {**self.snapshot_manifest, "refresh": entry}
         manifest.setdefault("parameters", {})["output_format"] = "n-tuple"
         with atomic_folder(folder) as tmp:
@@ -430,19 +414,41 @@ class HardNegativeRefresh(TrainerCallback):
         return round(float(np.mean(gaps)), 4) if gaps else None
 
     # -- the dataset ---------------------------------------------------------------------------------------------
-    def _text(self, query: int, column: int) -> str:
-        index, source = self.negatives[query, column], self.negative_sources[query, column]
-        return self.queries[index] if source == "claim" else self.documents[index]
+    def rows_of(self, output_format: str = "n-tuple") -> dict[str, list]:
+        """The current negatives as build-pairs' columns (:func:`negmine.pairs.formats.build_rows`), one row per
+        (query, positive) pair in ``rows`` order; a claim negative's id is ``claim:<query id>``, a negative drawn by
+        the random-rate schedule has source ``random``; scores are NaN (the refresh keeps none)."""
+        from negmine.pairs.anchors import Anchor, Positive
+        from negmine.pairs.formats import Negative, build_rows
+
+        k = self.negatives.shape[1]
+        anchors, negatives = [], []
+        grouped: dict[int, list[Positive]] = {}
+        for query, doc in self.rows:
+            grouped.setdefault(query, []).append(Positive(doc, self.documents[doc]))
+        for query, positives in grouped.items():
+            anchors.append(Anchor(self.query_ids[query], self.queries[query], positives))
+            row = []
+            for column in range(k):
+                index, source = int(self.negatives[query, column]), self.negative_sources[query, column]
+                claim = source == "claim"
+                row.append(Negative(-1 if claim else index, "random" if self.negative_random[query, column]
+                                    else source, float("nan"), text=self.queries[index] if claim else None,
+                                    id=f"claim:{self.query_ids[index]}" if claim else None))  # fmt: skip
+            negatives.append(row)
+        scores = [[float("nan")] * len(a.positives) for a in anchors]
+        columns, _ = build_rows(anchors, negatives, scores, self.doc_ids, lambda doc, _: self.documents[doc],
+                                output_format, k)  # fmt: skip
+        return columns
 
     def build_dataset(self):
         """The n-tuple dataset of the current negatives: anchor, positive, negative_1..k, one row per pair."""
         from datasets import Dataset
 
-        columns = {"anchor": [self.queries[q] for q, _ in self.rows],
-                   "positive": [self.documents[d] for _, d in self.rows]}  # fmt: skip
-        for column in range(self.params.num_negatives):
-            columns[f"negative_{column + 1}"] = [self._text(q, column) for q, _ in self.rows]
-        return Dataset.from_dict(columns)
+        from negmine.pairs.formats import training_columns
+
+        columns = self.rows_of("n-tuple")
+        return Dataset.from_dict({c: columns[c] for c in training_columns(list(columns), "n-tuple")})
 
     def initial_dataset(self, model):
         """Mine with the starting model and return the dataset the trainer gets (and this callback refreshes)."""

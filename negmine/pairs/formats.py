@@ -27,13 +27,15 @@ FORMATS = ("triplet", "n-tuple", "labeled-pair", "labeled-list")
 @dataclass
 class Negative:
     """One negative of an anchor: a document index, who proposed it, its dense score, its SciFact relation; a
-    synthetic negative has no document (``doc`` -1, ``score`` NaN) and carries its ``text``."""
+    synthetic negative has no document (``doc`` -1, ``score`` NaN) and carries its ``text``; ``id`` names a negative
+    that is not a corpus document (another query: ``claim:<id>``)."""
 
     doc: int
     source: str
     score: float
     relation: str | None = None
     text: str | None = None
+    id: str | None = None
 
     def shown(self, doc_text: Callable[[int, str], str], pair_type: str) -> str:
         """The text a training row shows for this negative."""
@@ -41,6 +43,8 @@ class Negative:
 
     def identifier(self, doc_ids: list[str], query_id: str) -> str:
         """The corpus id, or ``synthetic:<query id>:<source>`` for a generated text."""
+        if self.id is not None:
+            return self.id
         return doc_ids[self.doc] if self.doc >= 0 else f"synthetic:{query_id}:{self.source}"
 
 
