@@ -129,7 +129,7 @@ def mine_hard_negatives(
 
     from negmine.data.pairs import read_pairs
     from negmine.mining.static import MiningParams
-    from negmine.pairs.build import PairsConfig, mine_pairs, pairs_manifest
+    from negmine.pairs.build import PairsConfig, mine_pairs, model_name, pairs_manifest
     from negmine.pairs.formats import sentence_transformers_columns
 
     if as_triplets is not None:
@@ -141,7 +141,7 @@ def mine_hard_negatives(
     if num_negatives < 1:
         raise NegmineError(f"num_negatives must be at least 1, got num_negatives={num_negatives}")
     data = read_pairs(dataset, anchor_column=anchor_column_name, positive_column=positive_column_name, corpus=corpus)
-    columns = _column_names(dataset, anchor_column_name, positive_column_name)
+    columns = _output_columns(dataset, anchor_column_name, positive_column_name)
     max_positives = max(len(docs) for docs in data.qrels.values())
     if range_max is None:  # sentence-transformers' own derivation
         filtered = any(v is not None for v in (absolute_margin, relative_margin, max_score)) or (
@@ -154,7 +154,7 @@ def mine_hard_negatives(
         params = MiningParams(range_min=range_min, range_max=range_max, absolute_margin=absolute_margin,
                               relative_margin=relative_margin, max_score=max_score, min_score=min_score,
                               sampling_strategy=sampling_strategy, num_negatives=num_negatives, seed=seed)  # fmt: skip
-        config = PairsConfig(dataset=data.name or "pairs", model=_model_name(model), batch_size=batch_size,
+        config = PairsConfig(dataset=data.name or "pairs", model=model_name(model) or "model", batch_size=batch_size,
                              cache_dir=cache_folder, searchers=["dense", "lexical"] if lexical else ["dense"],
                              searcher="faiss" if use_faiss else "torch", vectors_on_disk=streamed,
                              index_factory=index_factory, mining=params, output_format=output_format,
@@ -197,15 +197,16 @@ def mine_hard_negatives(
     return result, manifest
 
 
-def _column_names(dataset, anchor: str | None, positive: str | None) -> tuple[str, str]:
-    """The names the output's anchor and positive columns keep (the input's, as in sentence-transformers)."""
-    names = list(getattr(dataset, "column_names", None) or [])
-    if {"query", "pos"} <= set(names) or {"query", "positive_passages"} <= set(names):
-        return anchor or "query", positive or "positive"
-    if len(names) >= 2:
-        anchor = anchor or names[0]
-        return anchor, positive or names[1 if names[0] == anchor else 0]
-    return anchor or "anchor", positive or "positive"
+def _output_columns(dataset, anchor: str | None, positive: str | None) -> tuple[str, str]:
+    """The names the output's anchor and positive columns keep: the input's, as in sentence-transformers
+    (``query`` / ``positive`` for FlagEmbedding and Tevatron records, ``anchor`` / ``positive`` for a file)."""
+    from negmine.data.pairs import detect_format, pair_columns
+
+    columns = list(getattr(dataset, "column_names", None) or [])
+    kind = detect_format(columns)
+    if kind != "pairs" or len(columns) < 2:
+        return anchor or ("query" if kind != "pairs" else "anchor"), "positive"
+    return pair_columns(columns, anchor, positive)
 
 
 def _prompt(model, prompt: str | None, prompt_name: str | None) -> str | None:
@@ -218,8 +219,3 @@ def _prompt(model, prompt: str | None, prompt_name: str | None) -> str | None:
     if prompt_name not in prompts:
         raise NegmineError(f"prompt name '{prompt_name}' is not in the model's prompts ({', '.join(prompts) or 'none'})")
     return prompts[prompt_name]
-
-
-def _model_name(model) -> str:
-    card = getattr(model, "model_card_data", None)
-    return getattr(card, "base_model", None) or getattr(model, "name_or_path", None) or "model"

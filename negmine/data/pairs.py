@@ -146,19 +146,10 @@ def read_pairs(
         ({'q0': 'a?', 'q1': 'b?'}, {'d0': 1}, 2)
     """
     records, label = load_pair_records(source, split)
-    columns = list(records.column_names or [])
-    kind = _detect(columns) if data_format == "auto" else data_format
-    anchor_column = anchor_column or ("query" if kind in ("flagembedding", "tevatron") else None)
-    positive_column = positive_column or {"flagembedding": "pos", "tevatron": "positive_passages"}.get(kind)
-    if anchor_column is None or positive_column is None:
-        if len(columns) < 2:
-            raise DataError(f"{label}: pair data needs an anchor and a positive column, found {columns or 'none'}")
-        anchor_column = anchor_column or columns[0]
-        positive_column = positive_column or columns[1 if columns[0] == anchor_column else 0]
+    columns = list(records.column_names or []) or list(next(iter(records), {}))  # an IterableDataset without features
+    kind = detect_format(columns) if data_format == "auto" else data_format
+    anchor_column, positive_column = pair_columns(columns, anchor_column, positive_column, kind, label)
     negative_column = {"flagembedding": "neg", "tevatron": "negative_passages"}.get(kind)
-    for role, column in (("anchor", anchor_column), ("positive", positive_column)):
-        if columns and column not in columns:
-            raise DataError(f"{label}: no {role} column '{column}' (columns found: {', '.join(columns)})")
     builder = _Builder(name or (Path(label).stem if Path(label).suffix else Path(label).name))
     if corpus is not None:
         for text in _corpus_texts(corpus):
@@ -240,12 +231,43 @@ class _Builder:
                              dict(self.counts))  # fmt: skip
 
 
-def _detect(columns: list[str]) -> str:
+def detect_format(columns: list[str]) -> str:
+    """``flagembedding``, ``tevatron`` or ``pairs``, by the columns.
+
+    Example:
+        >>> detect_format(["query", "pos", "neg"]), detect_format(["question", "answer"])
+        ('flagembedding', 'pairs')
+    """
     if {"query", "pos"} <= set(columns):
         return "flagembedding"
     if {"query", "positive_passages"} <= set(columns):
         return "tevatron"
     return "pairs"
+
+
+def pair_columns(columns: list[str], anchor: str | None, positive: str | None, kind: str = "pairs",
+                 label: str = "the dataset") -> tuple[str, str]:  # fmt: skip
+    """The anchor and positive columns: the names given, else the format's (``query`` / ``pos`` /
+    ``positive_passages``), else the first two columns as sentence-transformers takes them.
+
+    Raises:
+        DataError: a named column that is not there, listing the columns found.
+
+    Example:
+        >>> pair_columns(["id", "question", "answer"], "question", None)
+        ('question', 'id')
+    """
+    anchor = anchor or ("query" if kind in ("flagembedding", "tevatron") else None)
+    positive = positive or {"flagembedding": "pos", "tevatron": "positive_passages"}.get(kind)
+    if anchor is None or positive is None:
+        if len(columns) < 2:
+            raise DataError(f"{label}: pair data needs an anchor and a positive column, found {columns or 'none'}")
+        anchor = anchor or columns[0]
+        positive = positive or next(c for c in columns if c != anchor)
+    for role, column in (("anchor", anchor), ("positive", positive)):
+        if column not in columns:
+            raise DataError(f"{label}: no {role} column '{column}' (columns found: {', '.join(columns)})")
+    return anchor, positive
 
 
 def _locator(label: str):

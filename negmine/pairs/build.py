@@ -357,7 +357,7 @@ def mine_pairs(
             "prompts": prompts or None,
         },  # fmt: skip
         "searcher": {"dense": searcher_name, "lexical": "bm25s" if "lexical" in config.searchers else None,
-                     "candidates_searched": k, "cross_encoder": _name_of(cross_encoder), **blas_report()},
+                     "candidates_searched": k, "cross_encoder": model_name(cross_encoder), **blas_report()},
         "anchor_counts": anchor_counts,
         "noise_filter": {"applied": bool(noise_filter), "documents": noise_counts},
         "copies_excluded": copies,
@@ -390,7 +390,8 @@ def cross_encoder_scores(cross_encoder, queries: list[str], doc_texts: list[str]
     return score
 
 
-def _name_of(model) -> str | None:
+def model_name(model) -> str | None:
+    """A loaded model's name for manifests: its base model, else its path, else its class."""
     if model is None:
         return None
     card = getattr(model, "model_card_data", None)
