@@ -158,6 +158,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--baseline", default="st")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--report-only", action="store_true",
+                        help="Tabulate the finished runs in --work; train nothing (a run still going is left out).")
     parser.add_argument("--mine-only", metavar="ARM", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.mine_only:
@@ -176,11 +178,13 @@ def main(argv: list[str] | None = None) -> None:
     times: dict[str, dict[int, float]] = {arm: {} for arm in args.arms}
     for seed in args.seeds:  # seed-major: a partial run still pairs every arm on the seeds it finished
         for arm in args.arms:
+            if args.report_only and not (args.work / f"train-{arm}-seed{seed}" / "metrics.json").is_file():
+                continue
             result = train_arm(arm, seed, args.work)
             scores[arm][seed], times[arm][seed] = result["ndcg@10"], result["train_s"]
             print(f"{arm} seed {seed}: nDCG@10 {result['ndcg@10']:.4f} ({result['train_s']:.0f} s)", flush=True)
     rows = []
-    for arm in args.arms:
+    for arm in [a for a in args.arms if scores[a]]:
         values = list(scores[arm].values())
         row = {"arm": arm, "seeds": len(values), "nDCG@10 per seed": " ".join(f"{v:.4f}" for v in values),
                "mean": round(statistics.mean(values), 4),
@@ -195,11 +199,14 @@ def main(argv: list[str] | None = None) -> None:
                         "wins": f"{c['wins']}/{c['seeds']}", "p (paired t)": c["p_paired_t"]})  # fmt: skip
         rows.append(row)
     columns = list(dict.fromkeys(k for row in rows for k in row))
-    print(markdown_table(rows, columns))
-    if args.json:
+    table = markdown_table(rows, columns)
+    print(table)
+    if args.json:  # the data, and the table beside it
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"command": " ".join(sys.argv), "rows": rows, "scores": scores,
+        command = "python benchmarks/vs_st_mining.py " + " ".join(sys.argv[1:])
+        args.json.write_text(json.dumps({"command": command, "rows": rows, "scores": scores,
                                          "train_seconds": times, "mining": mining}, indent=2) + "\n")
+        args.json.with_suffix(".md").write_text(f"`{command}`\n\n{table}\n")
 
 
 if __name__ == "__main__":
