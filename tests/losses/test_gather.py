@@ -62,8 +62,14 @@ def two_processes() -> dict:
     found: dict = {}
     for variant, rank, value, grads in (results.get() for _ in range(2 * len(VARIANTS))):
         found.setdefault(variant, {})[rank] = (value, grads)
-    while not processes.join():
-        pass
+    try:
+        while not processes.join():
+            pass
+    except mp.ProcessExitedException as error:
+        # every result is in; a process that then dies in gloo's teardown ("terminate called without an active
+        # exception", SIGABRT, seen under load) has finished the work this fixture checks
+        if error.signal_name != "SIGABRT":
+            raise
     return found
 
 
