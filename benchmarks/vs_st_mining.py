@@ -107,10 +107,15 @@ def mine(arm: str, work: Path) -> None:
     (out / "bench.json").write_text(json.dumps({"mining_s": round(seconds, 1), "peak_gib": round(peak, 3)}) + "\n")
 
 
-def positive_share(work: Path, arm: str) -> dict:
-    """Rows, anchors, and the share of mined negatives that are a positive of the same anchor (another row's)."""
+def negative_stats(work: Path, arm: str) -> dict:
+    """Rows and anchors of an arm's pairs; the share of its negatives that are a positive of the same anchor (another
+    row's, up to case and whitespace), and the share that the base model scores at or above the anchor's lowest
+    positive (likely false negatives), from the vectors negmine's arm cached (the same model and length)."""
+    import numpy as np
     from datasets import load_from_disk
 
+    from negmine.encode import Encoder
+    from negmine.models import load_model
     from negmine.pairs.anchors import normalise_text
 
     dataset = load_from_disk(str(work / f"pairs-{arm}" / "dataset"))
@@ -120,14 +125,28 @@ def positive_share(work: Path, arm: str) -> dict:
     truth: dict[str, set[str]] = {}
     with (work / "scifact-train-pairs.csv").open() as handle:
         for row in csv.DictReader(handle):
-            truth.setdefault(row["claim"], set()).add(normalise_text(row["abstract"]))
-    total = hits = 0
-    for row in dataset.select_columns([anchor, positive, *negatives]):
+            truth.setdefault(row["claim"], set()).add(row["abstract"])
+    rows = dataset.select_columns([anchor, positive, *negatives]).to_list()
+    encoder = Encoder(load_model("all-MiniLM-L6-v2"), cache_dir=work / "cache-negmine", show_progress_bar=False)
+    queries = sorted(truth)
+    query_vectors = dict(zip(queries, encoder.encode(queries, role="query"), strict=True))
+    texts = sorted({t for r in rows for t in (r[positive], *(r[c] for c in negatives))} | set().union(*truth.values()))
+    doc_vectors = dict(zip(texts, encoder.encode(texts, role="document"), strict=True))
+    lowest = {q: min(float(query_vectors[q] @ doc_vectors[p]) for p in ps) for q, ps in truth.items()}
+    total = positives = above = 0
+    scores = []
+    for row in rows:
+        normalised = {normalise_text(p) for p in truth[row[anchor]]}
         for column in negatives:
+            score = float(query_vectors[row[anchor]] @ doc_vectors[row[column]])
             total += 1
-            hits += normalise_text(row[column]) in truth[row[anchor]]
-    return {"rows": len(dataset), "anchors": len(set(dataset[anchor])), "negatives": total,
-            "negatives_that_are_positives": hits, "share_positive": round(hits / total, 4) if total else None}
+            positives += normalise_text(row[column]) in normalised
+            above += score >= lowest[row[anchor]]
+            scores.append(score)
+    return {"rows": len(dataset), "anchors": len({r[anchor] for r in rows}), "negatives": total,
+            "share_positive": round(positives / total, 4) if total else None,
+            "share_above_positive": round(above / total, 4) if total else None,
+            "negative_score_mean": round(float(np.mean(scores)), 4) if scores else None}  # fmt: skip
 
 
 def train_arm(arm: str, seed: int, work: Path) -> dict:
@@ -173,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
             subprocess.run([sys.executable, __file__, "--work", str(args.work), "--mine-only", arm], check=True)
         if arm != "none":
             mining[arm] = {**json.loads((args.work / f"pairs-{arm}" / "bench.json").read_text()),
-                           **positive_share(args.work, arm)}  # fmt: skip
+                           **negative_stats(args.work, arm)}  # fmt: skip
     scores: dict[str, dict[int, float]] = {arm: {} for arm in args.arms}
     times: dict[str, dict[int, float]] = {arm: {} for arm in args.arms}
     for seed in args.seeds:  # seed-major: a partial run still pairs every arm on the seeds it finished
@@ -189,7 +208,8 @@ def main(argv: list[str] | None = None) -> None:
         row = {"arm": arm, "seeds": len(values), "nDCG@10 per seed": " ".join(f"{v:.4f}" for v in values),
                "mean": round(statistics.mean(values), 4),
                "sd": round(statistics.stdev(values), 4) if len(values) > 1 else None,
-               **{k: mining.get(arm, {}).get(k) for k in ("mining_s", "peak_gib", "rows", "share_positive")},
+               **{k: mining.get(arm, {}).get(k) for k in ("mining_s", "peak_gib", "rows", "share_positive",
+                                                           "share_above_positive", "negative_score_mean")},
                "train_s (mean)": round(statistics.mean(times[arm].values()), 1)}  # fmt: skip
         if arm != args.baseline and args.baseline in scores:
             c = paired_comparison(scores[arm], scores[args.baseline])
