@@ -35,8 +35,6 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
-
 from negmine.outputs import markdown_table
 
 RECIPE = Path(__file__).parents[1] / "recipes" / "scifact-release.yaml"

@@ -217,5 +217,6 @@ def _prompt(model, prompt: str | None, prompt_name: str | None) -> str | None:
         return None
     prompts = getattr(model, "prompts", None) or {}
     if prompt_name not in prompts:
-        raise NegmineError(f"prompt name '{prompt_name}' is not in the model's prompts ({', '.join(prompts) or 'none'})")
+        known = ", ".join(prompts) or "none"
+        raise NegmineError(f"prompt name '{prompt_name}' is not in the model's prompts ({known})")
     return prompts[prompt_name]

@@ -266,13 +266,12 @@ def validation_pairs(recipe: dict, data_dir: str | None = None):
         True
     """
     from negmine.data import load_retrieval
-
     from negmine.training.recipe import DataSection
 
     section = DataSection.model_validate(recipe.get("data") or {})
     options = section.source_options()
-    validation = load_retrieval(section.dataset, "validation", **{**options, "data_dir": data_dir or options["data_dir"],
-                                                               "extra_training": ()})  # fmt: skip
+    options.update(data_dir=data_dir or options["data_dir"], extra_training=())
+    validation = load_retrieval(section.dataset, "validation", **options)
     pairs = [(q, d) for q, docs in sorted(validation.relevant_docs().items()) for d in sorted(docs)]
     doc_ids = sorted({d for _, d in pairs})
     texts = dict(zip(doc_ids, validation.document_texts(doc_ids), strict=True))

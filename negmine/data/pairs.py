@@ -3,11 +3,11 @@
 Three record shapes, in any container ``datasets`` reads (a ``Dataset``, an ``IterableDataset``, a CSV / TSV /
 JSONL / Parquet file, a ``Dataset.save_to_disk`` folder, or a hub name through ``datasets.load_dataset``):
 
-| format | one record | what negmine makes of it |
-| --- | --- | --- |
-| ``pairs`` (sentence-transformers) | an anchor column and a positive column (a text or a list of texts) | anchor -> query, positive -> relevant document |
-| ``flagembedding`` | ``{"query": str, "pos": [str], "neg": [str]}`` | as pairs; ``neg`` kept as given negatives |
-| ``tevatron`` | ``{"query": str, "positive_passages": [{"title", "text"}], "negative_passages": [...]}`` | as pairs; negatives kept |
+| format | one record |
+| --- | --- |
+| ``pairs`` (sentence-transformers) | an anchor column and a positive column (a text or a list of texts) |
+| ``flagembedding`` | ``{"query": str, "pos": [str], "neg": [str]}``; ``neg`` kept as given negatives |
+| ``tevatron`` | ``{"query", "positive_passages": [{"title", "text"}], "negative_passages": [...]}``; negatives kept |
 
 Distinct anchors become queries, distinct positive texts and corpus passages become documents (a text is one
 document however often it appears), and every (anchor, positive) pair becomes a judgement. As in

@@ -175,8 +175,10 @@ def uses_scifact_habits(data) -> bool:
 
     Example:
         >>> from negmine.data import RetrievalData
-        >>> uses_scifact_habits(RetrievalData({}, {}, {}, name="scifact")), uses_scifact_habits(RetrievalData({}, {}, {}))
-        (True, False)
+        >>> uses_scifact_habits(RetrievalData({}, {}, {}, name="scifact"))
+        True
+        >>> uses_scifact_habits(RetrievalData({}, {}, {}, name="faq"))
+        False
     """
     return data.name.lower() == "scifact" or any(Path(s).name.startswith("claims_") for s in data.sources)
 
@@ -319,7 +321,10 @@ def mine_pairs(
     for a, anchor in enumerate(anchors):
         chosen: dict[int, Negative] = {}
         for j, (doc, relation) in enumerate(anchor.label_negatives):
-            score = float(label_scores[a, j]) if score_fn is not None else float(anchor_embeddings[a] @ doc_vector(doc))
+            if score_fn is not None:
+                score = float(label_scores[a, j])
+            else:
+                score = float(anchor_embeddings[a] @ doc_vector(doc))
             chosen.setdefault(doc, Negative(doc, GIVEN if relation == GIVEN else "label", score,
                                             None if relation == GIVEN else relation))  # fmt: skip
         for source in (topic, mined):
@@ -374,7 +379,8 @@ def cross_encoder_scores(cross_encoder, queries: list[str], doc_texts: list[str]
     document) pair of an index matrix (NaN where the index is -1), as sentence-transformers rescores its candidates.
 
     Example:
-        >>> score = cross_encoder_scores(CrossEncoder("cross-encoder/ms-marco-MiniLM-L6-v2"), qs, docs, 32, False)  # doctest: +SKIP
+        >>> cross = CrossEncoder("cross-encoder/ms-marco-MiniLM-L6-v2")  # doctest: +SKIP
+        >>> score = cross_encoder_scores(cross, queries, doc_texts, 32, False)  # doctest: +SKIP
     """
 
     def score(indices: np.ndarray) -> np.ndarray:

@@ -2,8 +2,8 @@
 
 | export | one record |
 | --- | --- |
-| ``flagembedding`` | ``{"query", "pos": [...], "neg": [...], "pos_scores": [...], "neg_scores": [...]}`` (the scores are what its distillation reads) |
-| ``tevatron`` | ``{"query_id", "query", "positive_passages": [{"docid", "title", "text"}], "negative_passages": [...]}`` |
+| ``flagembedding`` | ``{"query", "pos", "neg", "pos_scores", "neg_scores"}`` (its distillation reads the scores) |
+| ``tevatron`` | ``{"query_id", "query", "positive_passages": [{"docid", "title", "text"}], "negative_passages"}`` |
 
 References:
     Xiao et al., "C-Pack: Packaged Resources To Advance General Chinese Embedding", 2023 (FlagEmbedding);
@@ -23,7 +23,8 @@ EXPORT_FILES = {"flagembedding": "flagembedding.jsonl", "tevatron": "tevatron.js
 
 
 def export_rows(name: str, anchors: list[Anchor], negatives: list[list[Negative]],
-                positive_scores: list[list[float]], doc_texts: list[str], doc_ids: list[str]) -> list[dict]:  # fmt: skip
+                positive_scores: list[list[float]], doc_texts: list[str],
+                doc_ids: list[str]) -> list[dict]:  # fmt: skip
     """One record an anchor in the trainer's own field names.
 
     Args:
@@ -55,7 +56,8 @@ def export_rows(name: str, anchors: list[Anchor], negatives: list[list[Negative]
             records.append({
                 "query_id": anchor.query_id,
                 "query": anchor.text,
-                "positive_passages": [{"docid": doc_ids[p.doc], "title": "", "text": p.text} for p in anchor.positives],
+                "positive_passages": [{"docid": doc_ids[p.doc], "title": "", "text": p.text}
+                                      for p in anchor.positives],
                 "negative_passages": [{"docid": n.identifier(doc_ids, anchor.query_id), "title": "", "text": text}
                                       for n, text in zip(negs, shown, strict=True)],
             })  # fmt: skip

@@ -245,7 +245,8 @@ def sentence_transformers_columns(
         for positive, score in zip(anchor.positives, pos_scores, strict=True):
             if output_format == "triplet":
                 for neg, text in zip(negs, shown, strict=True):
-                    add(anchor.text, positive.text, text, *([[float(score), float(neg.score)]] if output_scores else []))
+                    scores = [[float(score), float(neg.score)]] if output_scores else []
+                    add(anchor.text, positive.text, text, *scores)
             elif output_format == "n-tuple":
                 if len(negs) >= k:
                     scores = [[float(score), *(float(n.score) for n in negs[:k])]] if output_scores else []

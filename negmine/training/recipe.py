@@ -96,7 +96,9 @@ class DataSection(BaseModel):
         """The validation fraction in force: the one set, else the data set's default."""
         from negmine.data.sources import default_validation_fraction
 
-        return default_validation_fraction(self.dataset) if self.validation_fraction is None else self.validation_fraction
+        if self.validation_fraction is None:
+            return default_validation_fraction(self.dataset)
+        return self.validation_fraction
 
     def source_options(self) -> dict:
         """Keywords of :func:`negmine.data.load_retrieval` for this section (the carve resolved)."""

@@ -3,9 +3,9 @@ every output format; the extras do what they say."""
 
 from __future__ import annotations
 
-import pytest
 from pathlib import Path
 
+import pytest
 from datasets import Dataset
 
 from negmine import mine_hard_negatives

@@ -70,7 +70,8 @@ def test_a_flagembedding_file_keeps_its_negatives_marked_given(pairs_data, pairs
 
 
 @pytest.mark.parametrize("content, message", [
-    ("question,answer\nWhy?,Because.\n", "Error: {path}: no positive column 'reply' (columns found: question, answer)"),
+    ("question,answer\nWhy?,Because.\n",
+     "Error: {path}: no positive column 'reply' (columns found: question, answer)"),
     ("question,reply\nWhy?,Why?\n", "Error: {path}: line 2, column 'reply': the positive is the anchor's own text"),
 ])
 def test_a_bad_file_exits_with_one_line_and_writes_nothing(tmp_path, content, message):
