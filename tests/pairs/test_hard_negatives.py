@@ -132,3 +132,34 @@ def _tiny_cross_encoder(folder):
     BertForSequenceClassification(config).save_pretrained(folder / "ce")
     BertTokenizerFast(vocab=vocab, do_lower_case=True).save_pretrained(folder / "ce")
     return CrossEncoder(str(folder / "ce"), device="cpu")
+
+
+def test_no_negative_is_a_positive_of_its_anchor_whatever_the_pairs(pairs_data, pairs_model):
+    """Property: over random groupings of the fixture's texts into (anchor, positive) rows, with repeated anchors,
+    no mined negative is any positive of its anchor, nor the anchor itself, up to case and whitespace."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from negmine.pairs.anchors import normalise_text
+
+    frame = qa(pairs_data).to_pandas()
+    anchors, answers = sorted(set(frame["question"])), list(frame["answer"])
+    corpus = (pairs_data / "corpus.txt").read_text().splitlines()
+
+    @settings(max_examples=8, deadline=None)
+    @given(st.lists(st.tuples(st.sampled_from(anchors), st.sampled_from(answers)), min_size=2, max_size=30,
+                    unique=True), st.sampled_from(["triplet", "labeled-pair"]))
+    def check(rows, output_format):
+        dataset = Dataset.from_dict({"q": [a for a, _ in rows], "p": [p for _, p in rows]})
+        mined = mine_hard_negatives(dataset, pairs_model, corpus=corpus, num_negatives=2, range_max=8,
+                                    output_format=output_format, verbose=False)
+        truth: dict[str, set[str]] = {}
+        for anchor, positive in rows:
+            truth.setdefault(anchor, set()).add(normalise_text(positive))
+        for row in mined:
+            if output_format == "triplet":
+                assert normalise_text(row["negative"]) not in truth[row["q"]] | {normalise_text(row["q"])}
+            elif row["label"] == 0:
+                assert normalise_text(row["p"]) not in truth[row["q"]] | {normalise_text(row["q"])}
+
+    check()
