@@ -82,3 +82,30 @@ def test_a_bad_file_exits_with_one_line_and_writes_nothing(tmp_path, content, me
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1] == message.format(path=path)
     assert not (tmp_path / "out").exists()
+
+
+def test_the_audit_loop_closes_on_pair_data(pairs_data, pairs_model_path, tmp_path):
+    """build-pairs -> negmine audit -> a decision -> build-pairs --relabel: the document marked relevant becomes a
+    positive of its anchor and is never its negative again."""
+    import csv
+
+    source = ["build-pairs", pairs_data / "qa.csv", "--corpus", pairs_data / "corpus.txt", "--model",
+              pairs_model_path, *WINDOW, "--cache-dir", tmp_path / "cache"]
+    assert run(*source, "--out", tmp_path / "pairs").exit_code == 0
+    result = run("audit", tmp_path / "pairs", "--out", tmp_path / "audit.csv", "--top", 3, "--reference",
+                 pairs_model_path, "--cache-dir", tmp_path / "cache")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader((tmp_path / "audit.csv").open()))
+    rows[0]["decision"] = "relevant"
+    with (tmp_path / "decided.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    result = run(*source, "--out", tmp_path / "relabelled", "--relabel", tmp_path / "decided.csv")
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "relabelled" / "manifest.json").read_text())
+    assert manifest["relabel"]["relevant"] == [[rows[0]["query_id"], rows[0]["negative_id"]]]
+    relabelled = load_from_disk(str(tmp_path / "relabelled" / "dataset"))
+    mine = [r for r in relabelled if r["query_id"] == rows[0]["query_id"]]
+    assert rows[0]["negative_id"] in {r["positive_id"] for r in mine}
+    assert rows[0]["negative_id"] not in {r["negative_id"] for r in mine}
