@@ -163,3 +163,17 @@ def test_no_negative_is_a_positive_of_its_anchor_whatever_the_pairs(pairs_data, 
                 assert normalise_text(row["p"]) not in truth[row["q"]] | {normalise_text(row["q"])}
 
     check()
+
+
+def test_every_parameter_of_sentence_transformers_is_taken_with_its_default():
+    import inspect
+
+    from sentence_transformers.util import mine_hard_negatives as st_mine
+
+    ours = inspect.signature(mine_hard_negatives).parameters
+    theirs = inspect.signature(st_mine).parameters
+    assert list(ours)[: len(theirs)] == list(theirs)  # same order: positional calls work too
+    for name, parameter in theirs.items():
+        assert ours[name].default == parameter.default, name
+    extras = [p for name, p in ours.items() if name not in theirs]
+    assert extras and all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in extras)
