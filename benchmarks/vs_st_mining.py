@@ -95,6 +95,8 @@ def mine(arm: str, work: Path) -> None:
         texts = [json.loads(line)["text"] for line in corpus.read_text().splitlines()]
         dataset = mine_hard_negatives(Dataset.from_csv(str(pairs)), model, corpus=texts, output_format="n-tuple",
                                       batch_size=64, verbose=True, **spec["st"])  # fmt: skip
+        # the loss reads anchor, positive, negative_1..k (build-pairs' names); sentence-transformers keeps the file's
+        dataset = dataset.rename_columns({"claim": "anchor", "abstract": "positive"})
         dataset.save_to_disk(str(out / "dataset"))
         negatives = sum(1 for c in dataset.column_names if c.startswith("negative_")) * len(dataset)
         manifest = {"parameters": {"output_format": "n-tuple", "miner": "sentence-transformers", **spec["st"]},
