@@ -149,6 +149,42 @@ def negative_stats(work: Path, arm: str) -> dict:
             "negative_score_mean": round(float(np.mean(scores)), 4) if scores else None}  # fmt: skip
 
 
+def warm_timing(work: Path, repeats: int = 3) -> dict:
+    """Each (a) miner's time with the embeddings already computed, alternated ``repeats`` times (medians): the work
+    that differs between them (search, filters, BM25, rows, writing), since both encode the same texts with the same
+    model and batch size. sentence-transformers' encoders are given negmine's cached vectors."""
+    import tempfile
+
+    import numpy as np
+    from datasets import Dataset
+    from sentence_transformers.util import mine_hard_negatives
+
+    from negmine.cli.build_pairs import build_pairs_command
+    from negmine.encode import Encoder
+    from negmine.models import load_model
+
+    pairs, corpus = write_inputs(work)
+    texts = [json.loads(line)["text"] for line in corpus.read_text().splitlines()]
+    model = load_model("all-MiniLM-L6-v2")
+    cache = Encoder(model, cache_dir=work / "cache-negmine", show_progress_bar=False)
+    model.encode_document = lambda docs, **_: cache.encode(list(docs), role="document")
+    model.encode_query = lambda queries, **_: cache.encode(list(queries), role="query")
+    times: dict[str, list[float]] = {"negmine": [], "st": []}
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            build_pairs_command.main([str(pairs), "--corpus", str(corpus), "--out", f"{tmp}/out", "--output-format",
+                                      "n-tuple", "--cache-dir", str(work / "cache-negmine")],
+                                     standalone_mode=False)  # fmt: skip
+            times["negmine"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        mine_hard_negatives(Dataset.from_csv(str(pairs)), model, corpus=texts, output_format="n-tuple",
+                            batch_size=64, verbose=False, **ARMS["st"]["st"])  # fmt: skip
+        times["st"].append(time.perf_counter() - start)
+    return {arm: {"median_s": round(float(np.median(t)), 2), "runs_s": [round(x, 2) for x in t]}
+            for arm, t in times.items()}  # fmt: skip
+
+
 def train_arm(arm: str, seed: int, work: Path) -> dict:
     """Train the release recipe's settings on an arm's pairs (or none) for one seed; read back when finished."""
     from negmine.training.recipe import Recipe, read_yaml
@@ -179,6 +215,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--report-only", action="store_true",
                         help="Tabulate the finished runs in --work; train nothing (a run still going is left out).")
+    parser.add_argument("--warm-timing", action="store_true",
+                        help="Also time both (a) miners with the embeddings computed (3 alternated runs, medians).")
     parser.add_argument("--mine-only", metavar="ARM", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.mine_only:
@@ -202,6 +240,9 @@ def main(argv: list[str] | None = None) -> None:
             result = train_arm(arm, seed, args.work)
             scores[arm][seed], times[arm][seed] = result["ndcg@10"], result["train_s"]
             print(f"{arm} seed {seed}: nDCG@10 {result['ndcg@10']:.4f} ({result['train_s']:.0f} s)", flush=True)
+    warm = warm_timing(args.work) if args.warm_timing else None
+    if warm:
+        print(f"mining with the embeddings computed (median of 3): {warm}")
     rows = []
     for arm in [a for a in args.arms if scores[a]]:
         values = list(scores[arm].values())
@@ -225,7 +266,8 @@ def main(argv: list[str] | None = None) -> None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         command = "python benchmarks/vs_st_mining.py " + " ".join(sys.argv[1:])
         args.json.write_text(json.dumps({"command": command, "rows": rows, "scores": scores,
-                                         "train_seconds": times, "mining": mining}, indent=2) + "\n")
+                                         "train_seconds": times, "mining": mining,
+                                         "warm_timing": warm}, indent=2) + "\n")
         args.json.with_suffix(".md").write_text(f"`{command}`\n\n{table}\n")
 
 
