@@ -23,13 +23,10 @@ References:
 
 from __future__ import annotations
 
-import logging
 import math
 from typing import Literal
 
 from negmine.errors import NegmineError
-
-logger = logging.getLogger(__name__)
 
 
 def mine_hard_negatives(
