@@ -13,6 +13,8 @@ extras are keyword-only:
 - ``sampling_strategy`` also takes ``semi-hard`` and ``simans``; ``random`` is seeded (``seed``).
 - ``return_manifest``: the dataset and a manifest (what each filter removed, which searcher ran, input and model
   fingerprints, package versions, counts).
+- ``output_dir`` and ``audit``: the pairs written as a ``build-pairs`` folder, and the false-negative audit
+  sheet (``negmine audit``) of the negatives most likely to be relevant, for a person to label.
 - ``vectors_on_disk``: corpus vectors in the embedding cache's memory-mapped shards, searched by a streamed
   approximate FAISS index and re-scored exactly (on by default for an ``IterableDataset``).
 
@@ -67,6 +69,9 @@ def mine_hard_negatives(
     vectors_on_disk: bool | None = None,
     index_factory: str | None = None,
     return_manifest: bool = False,
+    output_dir: str | None = None,
+    overwrite: bool = False,
+    audit: int = 0,
 ):
     """Add hard negatives to (anchor, positive) pairs, as ``sentence_transformers.util.mine_hard_negatives`` does.
 
@@ -105,6 +110,11 @@ def mine_hard_negatives(
             ``IterableDataset``); needs ``cache_folder`` or negmine's default cache.
         index_factory: the FAISS index (default ``Flat``, exact; on disk ``IVF{n},SQ8`` with n about 4 sqrt(docs)).
         return_manifest: return ``(dataset, manifest)``.
+        output_dir: also write the pairs as a ``negmine build-pairs`` folder (dataset, ``pairs.parquet``,
+            ``manifest.json``, README) that ``negmine train --pairs.path``, ``analyze`` and ``audit`` read.
+        overwrite: replace an existing ``output_dir``.
+        audit: write ``audit.csv`` into ``output_dir``: the ``audit`` mined negatives most likely to be false
+            negatives (``negmine audit``'s sheet, scored by ``model``), with an empty ``decision`` column.
 
     Returns:
         A ``datasets.Dataset`` in ``output_format`` (and the manifest with ``return_manifest``).
@@ -126,7 +136,7 @@ def mine_hard_negatives(
 
     from negmine.data.pairs import read_pairs
     from negmine.mining.static import MiningParams
-    from negmine.pairs.build import PairsConfig, mine_pairs, model_name, pairs_manifest
+    from negmine.pairs.build import PairsConfig, mine_pairs, model_name, pairs_manifest, save_pairs
     from negmine.pairs.formats import sentence_transformers_columns
 
     if as_triplets is not None:
@@ -137,6 +147,12 @@ def mine_hard_negatives(
         output_format = "n-tuple"
     if num_negatives < 1:
         raise NegmineError(f"num_negatives must be at least 1, got num_negatives={num_negatives}")
+    if audit and output_dir is None:
+        raise NegmineError("audit writes its sheet into output_dir: give output_dir too")
+    if output_dir is not None:
+        from negmine.outputs import check_writable
+
+        check_writable(output_dir, overwrite)  # before the long work
     data = read_pairs(dataset, anchor_column=anchor_column_name, positive_column=positive_column_name, corpus=corpus)
     columns = _output_columns(dataset, anchor_column_name, positive_column_name)
     max_positives = max(len(docs) for docs in data.qrels.values())
@@ -183,6 +199,10 @@ def mine_hard_negatives(
         report = mined.report["mining"]
         print(f"negmine: {len(result)} {output_format} rows from {len(mined.anchors)} anchors; removed "
               f"{report['removed']}; {report['short_queries']} anchors short of {num_negatives} negatives")
+    if output_dir is not None:
+        save_pairs(config, data, mined, output_dir, overwrite)
+        if audit:
+            _write_audit(output_dir, data, model, audit)
     if not return_manifest:
         return result
     short = sum(len(n) < num_negatives for a, n in zip(mined.anchors, mined.negatives, strict=True)
@@ -217,3 +237,20 @@ def _prompt(model, prompt: str | None, prompt_name: str | None) -> str | None:
         known = ", ".join(prompts) or "none"
         raise NegmineError(f"prompt name '{prompt_name}' is not in the model's prompts ({known})")
     return prompts[prompt_name]
+
+
+def _write_audit(folder: str, data, model, top: int) -> None:
+    """``negmine audit``'s sheet for a pairs folder written here, scored by the mining model."""
+    from pathlib import Path
+
+    from negmine.analysis.audit import audit_csv, audit_rows
+    from negmine.analysis.false_negatives import sister_documents
+    from negmine.analysis.measure import encode_set
+    from negmine.analysis.negatives import load_negative_set
+    from negmine.encode import Encoder
+    from negmine.outputs import write_text
+
+    nset = load_negative_set(folder)
+    encoder = Encoder(model, show_progress_bar=False, use_cache=False)
+    rows = audit_rows(nset, encode_set(nset, encoder), data, sister_documents(data.relevant_docs()), encoder, top)
+    write_text(Path(folder) / "audit.csv", audit_csv(rows), overwrite=True)

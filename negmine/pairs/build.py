@@ -455,11 +455,9 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
         >>> dataset.column_names[:3]  # doctest: +SKIP
         ['anchor', 'positive', 'negative']
     """
-    from datasets import Dataset
-
     from negmine.outputs import check_writable
 
-    out = check_writable(out, overwrite)
+    check_writable(out, overwrite)
     if config.vectors_on_disk:
         _check_on_disk(config)  # before any loading: a Flat index with vectors on disk is a mistake
     if config.synthetic is not None:
@@ -468,6 +466,38 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
     data, folder, release, relabel = load_pairs_data(config)
     load_s = time.perf_counter() - clock
     mined = mine_pairs(config, data, release=release, show_progress_bar=show_progress_bar)
+    relabelled = relabel.summary(file_fingerprint(config.relabel)) if relabel is not None else None
+    return save_pairs(config, data, mined, out, overwrite, {"load_s": load_s},
+                      extra_inputs=[str(folder / "corpus.jsonl")] if release else [], relabel=relabelled)  # fmt: skip
+
+
+def save_pairs(config: PairsConfig, data, mined: MinedPairs, out: str | Path, overwrite: bool = False,
+               timings: dict | None = None, extra_inputs: list[str] = (), relabel: dict | None = None):
+    """Write mined pairs as a pairs folder (what ``build-pairs`` writes, and what ``train``, ``analyze`` and
+    ``audit`` read): the dataset, ``pairs.parquet``, the manifest, timings, exports and a README.
+
+    Args:
+        config: the :class:`PairsConfig` the pairs were mined with.
+        data: the retrieval data they were mined from.
+        mined: :func:`mine_pairs`' result.
+        out: the folder (replaced atomically; an existing one needs ``overwrite``).
+        overwrite: replace an existing folder.
+        timings: seconds spent before mining (loading), added to the mining's.
+        extra_inputs: files to fingerprint beside the data's own.
+        relabel: the relabel summary for the manifest.
+
+    Returns:
+        The ``datasets.Dataset`` and the manifest dictionary.
+
+    Example:
+        >>> mined = mine_pairs(config, data)  # doctest: +SKIP
+        >>> dataset, manifest = save_pairs(config, data, mined, "runs/pairs")  # doctest: +SKIP
+    """
+    from datasets import Dataset
+
+    from negmine.outputs import check_writable
+
+    out = check_writable(out, overwrite)
     anchors, negatives, doc_ids, data_corpus = mined.anchors, mined.negatives, mined.doc_ids, data.corpus
 
     def doc_text(doc: int, pair_type: str) -> str:
@@ -476,12 +506,11 @@ def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, s
     columns, dropped = build_rows(anchors, negatives, mined.positive_scores, doc_ids, doc_text, config.output_format,
                                   mined.width)  # fmt: skip
     dataset = Dataset.from_dict(columns)
-    manifest = pairs_manifest(config, data, mined, len(dataset), dropped,
-                              extra_inputs=[str(folder / "corpus.jsonl")] if release else [])  # fmt: skip
-    manifest["relabel"] = relabel.summary(file_fingerprint(config.relabel)) if relabel is not None else None
+    manifest = pairs_manifest(config, data, mined, len(dataset), dropped, extra_inputs=list(extra_inputs))
+    manifest["relabel"] = relabel
     exports = {name: export_rows(name, anchors, negatives, mined.positive_scores, mined.doc_texts, doc_ids)
                for name in config.export}  # fmt: skip
-    _save(dataset, manifest, {"load_s": load_s, **mined.timings}, out, overwrite, exports)
+    _save(dataset, manifest, {**(timings or {}), **mined.timings}, out, overwrite, exports)
     return dataset, manifest
 
 

@@ -165,6 +165,30 @@ def test_no_negative_is_a_positive_of_its_anchor_whatever_the_pairs(pairs_data, 
     check()
 
 
+def test_output_dir_writes_a_pairs_folder_and_the_audit_sheet(pairs_data, pairs_model, tmp_path):
+    """The Python call writes what build-pairs writes, and negmine audit's sheet of its own negatives."""
+    import csv
+
+    from negmine.analysis.negatives import load_negative_set
+
+    corpus = (pairs_data / "corpus.txt").read_text().splitlines()
+    out = tmp_path / "pairs"
+    result = mine_hard_negatives(qa(pairs_data), pairs_model, corpus=corpus, num_negatives=2, verbose=False,
+                                 output_dir=str(out), audit=4)
+    nset = load_negative_set(out)
+    assert len(nset.negatives) == len({(r["question"], r["negative"]) for r in result})
+    sheet = list(csv.DictReader((out / "audit.csv").open()))
+    assert len(sheet) == 4
+    assert all(r["decision"] == "" for r in sheet)
+    mined = {(r["question"], r["negative"]) for r in result}
+    texts = {d: t for d, t in zip(nset.negative_ids, nset.negatives, strict=True)}
+    assert all((r["claim"], texts[r["negative_id"]]) in mined for r in sheet)  # only negatives it mined
+    with pytest.raises(NegmineError, match="already exists"):
+        mine_hard_negatives(qa(pairs_data), pairs_model, corpus=corpus, verbose=False, output_dir=str(out))
+    with pytest.raises(NegmineError, match="output_dir"):
+        mine_hard_negatives(qa(pairs_data), pairs_model, corpus=corpus, verbose=False, audit=3)
+
+
 def test_every_parameter_of_sentence_transformers_is_taken_with_its_default():
     import inspect
 
