@@ -191,28 +191,24 @@ def main() -> None:
 
 
 def paired_differences(rows: list[dict], baseline: str, key: str = "ndcg@10") -> list[dict]:
-    """Each system against ``baseline`` on the (seed, split) pairs both ran, through the study's
-    :func:`negmine.study.statistics.paired_comparison` (per-seed differences, paired t-test, sign test, verdict),
-    flattened into one table row: differences, their mean and sd, wins, p and the verdict. Fewer than 2 seeds, or
-    differences with no spread, give no p (``None``, JSON ``null``: a NaN would make the JSON file unreadable to
-    strict parsers)."""
-    from negmine.study.statistics import paired_comparison
+    """Each system against ``baseline`` on the (seed, split) pairs both ran, as one family through the study's
+    :func:`negmine.study.statistics.compare_family` (per-seed differences, paired t-test, Holm over the systems
+    compared, the verdict read from the Holm p), flattened into one table row: differences, their mean and sd, wins,
+    p, the Holm p and the verdict. Fewer than 2 seeds, or differences with no spread, give no p (``None``, JSON
+    ``null``: a NaN would make the JSON file unreadable to strict parsers)."""
+    from negmine.study.statistics import compare_family
 
-    def scores(system: str) -> dict[tuple, float]:
-        return {(r["seed"], r["split"]): r[key] for r in rows if r["system"] == system}
-
-    base = scores(baseline)
+    systems = [s for s in dict.fromkeys(r["system"] for r in rows) if s not in ("base", "bm25")]
+    scores = {s: {(r["seed"], r["split"]): r[key] for r in rows if r["system"] == s} for s in systems}
     out = []
-    for system in dict.fromkeys(r["system"] for r in rows if r["system"] not in (baseline, "base", "bm25")):
-        c = paired_comparison(scores(system), base)
-        if not c["seeds"]:
-            continue
-        p = c["p_paired_t"]
-        out.append({"system": system, "baseline": baseline, "seeds": c["seeds"],
+    for c in compare_family(scores, [(s, baseline) for s in systems if s != baseline and baseline in scores]):
+        p, holm = c["p_paired_t"], c["p_holm"]
+        out.append({"system": c["strategy"], "baseline": baseline, "seeds": c["seeds"],
                     "diffs": " ".join(f"{d:+.4f}" for d in c["diffs"]),
                     f"{key}_diff_mean": round(c["mean_diff"], 4),
                     "diff_sd": None if c["sd_diff"] is None else round(c["sd_diff"], 4),
                     "wins": c["wins"], "p_paired_t": None if p is None else round(p, 4),
+                    "p_holm": None if holm is None else round(holm, 4), "family": c["family"],
                     "verdict": c["verdict"]})  # fmt: skip
     return out
 

@@ -17,7 +17,13 @@ every model is scored on the validation claims. Arms:
 | ``negmine+near-duplicates`` | (b) that, with the near-duplicate filter |
 
 Each mining runs in its own process with a fresh embedding cache, so its wall time includes encoding and its peak
-memory is its own. Finished mining and training runs are read back from ``--work`` (the runner resumes).
+memory is its own. Finished mining and training runs are read back from ``--work`` (the runner resumes). An arm
+whose rows equal an earlier arm's (the same anchors, positives and negatives, order aside) is not trained again:
+training is deterministic for its data and seed, so it takes that arm's runs, and the table says so.
+
+The comparisons are one family, Holm-corrected (:func:`negmine.study.statistics.compare_family`): (a) negmine with
+st; (c) negmine and st with none; (b) negmine-plain with st-window (the same window, negmine's core against
+sentence-transformers'), each extra alone and all of them (negmine's defaults) with negmine-plain.
 
     nohup python benchmarks/vs_st_mining.py --work runs/vs-st --arms negmine st none --seeds 1 2 3 \\
         --json results/bench-vs-st-mining.json > vs-st.log 2>&1 &
@@ -185,6 +191,38 @@ def warm_timing(work: Path, repeats: int = 3) -> dict:
             for arm, t in times.items()}  # fmt: skip
 
 
+COMPARISONS = [("negmine", "st"), ("negmine", "none"), ("st", "none"), ("negmine-plain", "st-window"),
+               ("negmine+lexical", "negmine-plain"), ("negmine+near-duplicates", "negmine-plain"),
+               ("negmine", "negmine-plain")]  # fmt: skip
+
+
+def arm_rows(work: Path, arm: str) -> list[tuple]:
+    """An arm's rows as sorted (anchor, positive, negatives...) tuples, whatever its column names."""
+    from datasets import load_from_disk
+
+    dataset = load_from_disk(str(work / f"pairs-{arm}" / "dataset"))
+    anchor = "anchor" if "anchor" in dataset.column_names else "claim"
+    positive = "positive" if "positive" in dataset.column_names else "abstract"
+    negatives = sorted((c for c in dataset.column_names if c.startswith("negative_") and c[9:].isdigit()),
+                       key=lambda c: int(c[9:]))  # fmt: skip
+    columns = dataset.select_columns([anchor, positive, *negatives]).to_dict()
+    return sorted(zip(*(columns[c] for c in (anchor, positive, *negatives)), strict=True))
+
+
+def same_negatives(work: Path, arms: list[str]) -> dict[str, str]:
+    """arm -> the first arm (in ``arms`` order) whose rows are identical to its own (itself when none is)."""
+    first: dict[str, str] = {}
+    seen: list[tuple[str, list[tuple]]] = []
+    for arm in arms:
+        if arm == "none":
+            first[arm] = arm
+            continue
+        rows = arm_rows(work, arm)
+        first[arm] = next((other for other, theirs in seen if theirs == rows), arm)
+        seen.append((arm, rows))
+    return first
+
+
 def train_arm(arm: str, seed: int, work: Path) -> dict:
     """Train the release recipe's settings on an arm's pairs (or none) for one seed; read back when finished."""
     from negmine.training.recipe import Recipe, read_yaml
@@ -211,7 +249,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=Path("runs/vs-st"))
     parser.add_argument("--arms", nargs="+", default=["negmine", "st", "none"], choices=list(ARMS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
-    parser.add_argument("--baseline", default="st")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--report-only", action="store_true",
                         help="Tabulate the finished runs in --work; train nothing (a run still going is left out).")
@@ -221,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.mine_only:
         return mine(args.mine_only, args.work)
-    from negmine.study.statistics import paired_comparison
+    from negmine.study.statistics import compare_family
 
     write_inputs(args.work)
     mining = {}
@@ -231,43 +268,51 @@ def main(argv: list[str] | None = None) -> None:
         if arm != "none":
             mining[arm] = {**json.loads((args.work / f"pairs-{arm}" / "bench.json").read_text()),
                            **negative_stats(args.work, arm)}  # fmt: skip
+    twin = same_negatives(args.work, args.arms)
+    for arm, other in twin.items():
+        if other != arm:
+            print(f"{arm}: the same rows as {other}; its runs are {other}'s", flush=True)
     scores: dict[str, dict[int, float]] = {arm: {} for arm in args.arms}
     times: dict[str, dict[int, float]] = {arm: {} for arm in args.arms}
     for seed in args.seeds:  # seed-major: a partial run still pairs every arm on the seeds it finished
         for arm in args.arms:
-            if args.report_only and not (args.work / f"train-{arm}-seed{seed}" / "metrics.json").is_file():
+            source = twin[arm]
+            if args.report_only and not (args.work / f"train-{source}-seed{seed}" / "metrics.json").is_file():
                 continue
-            result = train_arm(arm, seed, args.work)
+            result = train_arm(source, seed, args.work)
             scores[arm][seed], times[arm][seed] = result["ndcg@10"], result["train_s"]
             print(f"{arm} seed {seed}: nDCG@10 {result['ndcg@10']:.4f} ({result['train_s']:.0f} s)", flush=True)
     warm = warm_timing(args.work) if args.warm_timing else None
     if warm:
         print(f"mining with the embeddings computed (median of 3): {warm}")
     rows = []
+    family = compare_family(scores, [(a, b) for a, b in COMPARISONS if scores.get(a) and scores.get(b)])
     for arm in [a for a in args.arms if scores[a]]:
         values = list(scores[arm].values())
-        row = {"arm": arm, "seeds": len(values), "nDCG@10 per seed": " ".join(f"{v:.4f}" for v in values),
-               "mean": round(statistics.mean(values), 4),
-               "sd": round(statistics.stdev(values), 4) if len(values) > 1 else None,
-               **{k: mining.get(arm, {}).get(k) for k in ("mining_s", "peak_gib", "rows", "share_positive",
-                                                           "share_above_positive", "negative_score_mean")},
-               "train_s (mean)": round(statistics.mean(times[arm].values()), 1)}  # fmt: skip
-        if arm != args.baseline and args.baseline in scores:
-            c = paired_comparison(scores[arm], scores[args.baseline])
-            row.update({f"minus {args.baseline} (points)": round(100 * c["mean_diff"], 2),
-                        "sd (points)": round(100 * c["sd_diff"], 2) if c["sd_diff"] is not None else None,
-                        "ci95 (points)": [round(100 * x, 2) for x in c["ci95_diff"]] if c["ci95_diff"] else None,
-                        "wins": f"{c['wins']}/{c['seeds']}", "p (paired t)": c["p_paired_t"]})  # fmt: skip
-        rows.append(row)
-    columns = list(dict.fromkeys(k for row in rows for k in row))
-    table = markdown_table(rows, columns)
+        rows.append({"arm": arm, "seeds": len(values), "nDCG@10 per seed": " ".join(f"{v:.4f}" for v in values),
+                     "mean": round(statistics.mean(values), 4),
+                     "sd": round(statistics.stdev(values), 4) if len(values) > 1 else None,
+                     "same rows as": "" if twin[arm] == arm else twin[arm],
+                     **{k: mining.get(arm, {}).get(k) for k in ("mining_s", "peak_gib", "rows", "share_positive",
+                                                                 "share_above_positive", "negative_score_mean")},
+                     "train_s (mean)": round(statistics.mean(times[arm].values()), 1)})  # fmt: skip
+    compared = [{"arm": c["strategy"], "against": c["baseline"], "seeds": c["seeds"],
+                 "difference (points)": round(100 * c["mean_diff"], 2),
+                 "sd (points)": round(100 * c["sd_diff"], 2) if c["sd_diff"] is not None else None,
+                 "ci95 (points)": [round(100 * x, 2) for x in c["ci95_diff"]] if c["ci95_diff"] else None,
+                 "wins": f"{c['wins']}/{c['seeds']}", "p (paired t)": c["p_paired_t"], "p (Holm)": c["p_holm"],
+                 "verdict": c["verdict"]} for c in family]  # fmt: skip
+    table = markdown_table(rows, list(dict.fromkeys(k for row in rows for k in row)))
+    if compared:
+        table += f"\n\nComparisons, one family of {family[0]['family']} (Holm):\n\n"
+        table += markdown_table(compared, list(compared[0]))
     print(table)
     if args.json:  # the data, and the table beside it
         args.json.parent.mkdir(parents=True, exist_ok=True)
         command = "python benchmarks/vs_st_mining.py " + " ".join(sys.argv[1:])
-        args.json.write_text(json.dumps({"command": command, "rows": rows, "scores": scores,
-                                         "train_seconds": times, "mining": mining,
-                                         "warm_timing": warm}, indent=2) + "\n")
+        args.json.write_text(json.dumps({"command": command, "rows": rows, "comparisons": family,
+                                         "same_rows_as": twin, "scores": scores, "train_seconds": times,
+                                         "mining": mining, "warm_timing": warm}, indent=2) + "\n")
         args.json.with_suffix(".md").write_text(f"`{command}`\n\n{table}\n")
 
 

@@ -28,7 +28,8 @@ def test_paired_differences_match_hand_computed_values():
     assert entry["diff_sd"] == pytest.approx(0.01)
     # paired t on differences 0.04, 0.03, 0.05: t = 0.04 / (0.01 / sqrt 3) = 6.928 on 2 df, two-sided p = 0.0202
     assert entry["p_paired_t"] == pytest.approx(0.0202, abs=1e-4)
-    assert entry["verdict"] == "better"  # every seed above and p < 0.05, the study's rule
+    assert entry["verdict"] == "better"  # a family of one: its Holm p is its p, below 0.05
+    assert entry["p_holm"] == entry["p_paired_t"] and entry["family"] == 1
 
 
 def test_one_seed_gives_no_p_and_the_json_stays_strict():

@@ -38,9 +38,10 @@ def correlation_plot(correlations: list[dict], quality: str, path: Path) -> Path
     ax.invert_yaxis()
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlim(-1.05, 1.05)
-    resampled = rows[0].get("resampled", "runs")
+    resampled = rows[0].get("resampled", "units")
     ax.set_xlabel(f"Spearman's rho with {quality}\n(95% bootstrap interval, resampling {resampled})")
-    ax.set_title(f"Which properties of the negatives go with quality ({most} runs)")
+    ax.set_title(f"Which properties of the negatives go with quality ({most} independent units:\n"
+                 "runs that trained on the same negatives count once)")
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, path)
 
@@ -84,35 +85,45 @@ def report_markdown(spec, stats: dict, runs: list[dict], plots: list[str], secon
              "Quality over seeds; the hardness and diversity columns are the reference encoder's measure of each "
              "strategy's starting negatives (mean over its runs): the achieved values an ablation holds fixed or "
              "moves.", ""]  # fmt: skip
-    summary = [{"strategy": s["strategy"], "seeds": s["seeds"], f"{key} mean": _fmt(s["mean"]),
+    summary = [{"strategy": s["strategy"], "seeds": s["seeds"], "units": s.get("units", ""),
+                f"{key} mean": _fmt(s["mean"]),
                 "sd": _fmt(s["sd"]), f"{spec.hardness}": _fmt(s.get("hardness"), 3),
                 f"{spec.diversity}": _fmt(s.get("diversity"), 1), "wall s (mean)": _fmt(s["wall_s_mean"], 0)}
                for s in stats["summary"]]  # fmt: skip
     lines += [markdown_table(summary, list(summary[0])), ""]
     if stats["paired"]:
         title = f"Against {spec.baseline}" if spec.baseline and not spec.comparisons else "Paired comparisons"
+        family = stats["paired"][0].get("family", len(stats["paired"]))
         lines += [f"## {title}, seed by seed", "",
-                  "A difference is called better or worse only when every seed agrees and the paired t-test gives "
-                  "p < 0.05; otherwise it is inside the noise. The interval is the paired t's 95% interval of the "
-                  "mean difference over seeds. The queries column averages each query over the shared seeds and "
-                  "tests over queries (bootstrap interval, paired randomization p): query-sampling noise, where "
-                  "the seed test measures seed noise.", ""]  # fmt: skip
+                  f"The {family} comparisons below are one family: each paired t-test's p is Holm-corrected over "
+                  "all of them, and a difference is called better or worse only when the corrected p is below "
+                  "0.05 (the uncorrected p beside it); otherwise it is inside the noise. The unit is the training "
+                  "seed: where a strategy's negatives are the same on every seed (the units column of the table "
+                  "above), the test measures training noise for those negatives, not mining noise. The interval is "
+                  "the paired t's 95% interval of the mean difference over seeds (uncorrected). The queries column "
+                  "averages each query over the shared seeds and tests over queries (bootstrap interval, paired "
+                  "randomization p): query-sampling noise, where the seed test measures seed noise.", ""]  # fmt: skip
         paired = [{"strategy": p["strategy"], "against": p["baseline"],
                    "diffs": " ".join(f"{d:+.4f}" for d in p["diffs"]),
                    "mean": _fmt(p["mean_diff"]), "sd": _fmt(p["sd_diff"]),
                    "95% CI": "" if p.get("ci95_diff") is None else "[{:+.4f}, {:+.4f}]".format(*p["ci95_diff"]),
                    "wins": p["wins"],
                    "queries: mean diff [95% CI], p": _over_queries(p.get("over_queries")),
-                   "p (paired t)": _fmt(p["p_paired_t"], 3), "p (sign)": _fmt(p["p_sign"], 3),
+                   "p (paired t)": _fmt(p["p_paired_t"], 3), "p (Holm)": _fmt(p.get("p_holm"), 3),
+                   "p (sign)": _fmt(p["p_sign"], 3),
                    "verdict": p["verdict"]} for p in stats["paired"]]  # fmt: skip
         lines += [markdown_table(paired, list(paired[0])), ""]
+    units = stats.get("units", stats["runs_analysed"])
     lines += ["## Correlations of the negatives' metrics with quality", "",
-              f"{stats['runs_analysed']} runs with negatives (the reference encoder's measure of the pairs each "
-              "started from; runs without negatives have no point). Spearman and Kendall with their p-values, "
-              "Spearman's 95% percentile bootstrap interval (resampling runs, and queries when every run kept "
-              "its per-query scores: see the `resampled` key in study.json). The last column recomputes Spearman "
-              "with each strategy's runs left out in turn: its range, and the strategy whose removal moves it most "
-              "(rho without it): a correlation one strategy carries shows there.", ""]  # fmt: skip
+              f"{units} independent units from {stats['runs_analysed']} runs with negatives: runs that trained on "
+              "the same negatives (the same pairs, whatever their training seed) are one point, at their mean "
+              "quality; runs without negatives have no point. Each point is the reference encoder's measure of "
+              "the pairs it started from. Spearman and Kendall with their p-values (not corrected: they describe, "
+              "they make no verdict), Spearman's 95% percentile bootstrap interval (resampling units, and "
+              "queries when every run kept its per-query scores: the `resampled` key in study.json). The last "
+              "column recomputes Spearman with each strategy's units left out in turn: its range, and the "
+              "strategy whose removal moves it most (rho without it): a correlation one strategy carries shows "
+              "there.", ""]  # fmt: skip
     table = [{"metric": c["metric"], "n": c["n"], "Spearman": _fmt(c["spearman"], 3), "p": _fmt(c["spearman_p"], 3),
               "95% CI": "" if c["ci_low"] is None else f"[{c['ci_low']:.2f}, {c['ci_high']:.2f}]",
               "Kendall": _fmt(c["kendall"], 3), "p (Kendall)": _fmt(c["kendall_p"], 3),
@@ -128,14 +139,18 @@ def report_markdown(spec, stats: dict, runs: list[dict], plots: list[str], secon
                   f"- diversity ({spec.diversity}) with quality, hardness held fixed: "
                   f"{_fmt(partial['diversity_given_hardness']['statistic'], 3)} "
                   f"(p {_fmt(partial['diversity_given_hardness']['pvalue'], 3)})", ""]  # fmt: skip
+    lines += curvature_lines(spec, stats.get("curvature") or {})
     fit = stats["interaction_fit"]
-    if fit:
-        lines += ["## Interaction fit (H3)", "",
+    if fit and fit.get("testable", True):
+        lines += ["## Interaction fit", "",
                   f"quality = a·H + b·D + c·H·D + d on standardised H ({spec.hardness}) and D ({spec.diversity}), "
-                  f"{fit['n']} runs, R² {_fmt(fit['r2'], 3)}:", ""]  # fmt: skip
+                  f"{fit['n']} units, R² {_fmt(fit['r2'], 3)}. The c·H·D term says whether one property's effect "
+                  "depends on the other; it cannot show a sweet spot (that is the curvature test above).", ""]
         coef = [{"term": t, "coefficient": _fmt(fit[t]), "95% CI": f"[{fit[t + '_ci'][0]:.4f}, "
                  f"{fit[t + '_ci'][1]:.4f}]"} for t in ("hardness", "diversity", "interaction", "intercept")]
         lines += [markdown_table(coef, list(coef[0])), ""]
+    elif fit:
+        lines += ["## Interaction fit", "", f"Not testable with this design: {fit['why']}.", ""]
     if stats.get("geometry"):
         from negmine.study.geometry import geometry_summary
 
@@ -150,6 +165,34 @@ def report_markdown(spec, stats: dict, runs: list[dict], plots: list[str], secon
     for plot in plots:
         lines += [f"## {plot.removesuffix('.png').replace('_', ' ')}", "", f"![{plot}]({plot})", ""]
     return "\n".join(lines)
+
+
+def curvature_lines(spec, curvature: dict) -> list[str]:
+    """The H3 section: the curvature test of a sweet spot in hardness and in diversity, or why the design cannot
+    test it."""
+    if not curvature:
+        return []
+    lines = ["## A sweet spot? (H3, curvature test)", "",
+             "quality = a + b·x + c·x² over the independent units, x standardised; a sweet spot needs c < 0 with "
+             "p < 0.05 and the fitted turning point inside the range swept (a significant c alone can be a curve "
+             "that only flattens: Simonsohn 2018).", ""]  # fmt: skip
+    rows = []
+    for axis, metric in (("hardness", spec.hardness), ("diversity", spec.diversity)):
+        fit = curvature.get(axis)
+        if not fit:
+            continue
+        if not fit["testable"]:
+            rows.append({"property": f"{axis} ({metric})", "units": fit["n"], "levels": fit["levels"],
+                         "c [95% CI]": "", "p": "", "turning point": "",
+                         "verdict": f"not testable with this design: {fit['why']}"})  # fmt: skip
+            continue
+        rows.append({"property": f"{axis} ({metric})", "units": fit["n"], "levels": fit["levels"],
+                     "c [95% CI]": f"{fit['c']:+.4f} [{fit['c_ci'][0]:+.4f}, {fit['c_ci'][1]:+.4f}]",
+                     "p": _fmt(fit["p"], 3),
+                     "turning point": "" if fit["peak"] is None else
+                     f"{fit['peak']:.3f} ({'inside' if fit['peak_inside'] else 'outside'} the range)",
+                     "verdict": "a sweet spot" if fit["sweet_spot"] else "no sweet spot shown"})  # fmt: skip
+    return [*lines, markdown_table(rows, list(rows[0])), ""] if rows else []
 
 
 def write_report(spec, out: Path, runs: list[dict], stats: dict, analysis, seconds: float,

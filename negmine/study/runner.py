@@ -15,12 +15,14 @@ import numpy as np
 from negmine.errors import NegmineError
 from negmine.study.spec import StudySpec
 from negmine.study.statistics import (
+    compare_family,
     correlation,
+    curvature,
     interaction_fit,
     leave_one_group_out,
-    paired_comparison,
     paired_queries,
     partial_spearman,
+    unit_points,
 )
 
 logger = logging.getLogger(__name__)
@@ -146,7 +148,6 @@ def train_missing(spec: StudySpec, out: Path, show_progress_bar: bool = True,
     A run whose resolved recipe matches a finished run in one of the ``reuse`` study folders is adopted from there
     (:func:`finished_twin`) instead of trained, and is not among the names returned.
     """
-    from negmine.training.recipe import load_recipe
     from negmine.training.run import train
 
     trained = []
@@ -155,8 +156,7 @@ def train_missing(spec: StudySpec, out: Path, show_progress_bar: bool = True,
             folder = run_folder(out, strategy.name, seed)
             if strategies is not None and strategy.name not in strategies:
                 continue
-            overrides = [*spec.budget.items(), *strategy.set.items(), ("training.seed", seed)]
-            recipe = load_recipe(strategy.recipe, overrides)
+            recipe = strategy_recipe(spec, strategy, seed)
             if (folder / "metrics.json").is_file():
                 check_finished_run(recipe, folder)
                 continue
@@ -174,8 +174,51 @@ def train_missing(spec: StudySpec, out: Path, show_progress_bar: bool = True,
     return trained
 
 
+def strategy_recipe(spec: StudySpec, strategy, seed: int):
+    """The resolved recipe of one (strategy, seed): the strategy's recipe with the budget, its own overrides and the
+    training seed; with ``mining_seed: training``, a recipe that mines also mines with that seed.
+
+    Example:
+        >>> strategy_recipe(spec, spec.strategies[0], 2).training.seed  # doctest: +SKIP
+        2
+    """
+    from negmine.pairs.build import PairsConfig
+    from negmine.training.recipe import load_recipe
+
+    overrides = [*spec.budget.items(), *strategy.set.items(), ("training.seed", seed)]
+    recipe = load_recipe(strategy.recipe, overrides)
+    if spec.mining_seed == "training" and isinstance(recipe.pairs, PairsConfig):
+        recipe = load_recipe(strategy.recipe, [*overrides, ("pairs.mining.seed", seed)])
+    return recipe
+
+
+def negatives_unit(folder: Path) -> str:
+    """What a run's negatives are, as a key: runs with the same key trained on identical negatives and are one
+    independent unit of any statistic across runs.
+
+    The key is the fingerprint of the pairs the run trained on (its ``pairs/pairs.parquet``, or the folder its
+    recipe names). A run that re-mines while it trains (its negatives follow its own model) and a run without mined
+    negatives are their own unit (the run's name).
+
+    Example:
+        >>> negatives_unit(Path("runs/study/runs/static-seed1"))  # doctest: +SKIP
+        'negatives:3f2a...'
+    """
+    from negmine.pairs.build import file_fingerprint
+    from negmine.training.recipe import read_yaml
+
+    recipe = read_yaml((folder / "recipe.yaml").read_text()) if (folder / "recipe.yaml").is_file() else {}
+    if recipe.get("refresh"):
+        return folder.name
+    pairs = recipe.get("pairs") or {}
+    source = Path(pairs["path"]) if isinstance(pairs, dict) and pairs.get("path") else folder / "pairs"
+    parquet = source / "pairs.parquet"
+    return f"negatives:{file_fingerprint(parquet)}" if parquet.is_file() else folder.name
+
+
 def collect_runs(spec: StudySpec, out: Path) -> list[dict]:
-    """One row per finished run: strategy, seed, validation metrics and wall time."""
+    """One row per finished run: strategy, seed, validation metrics, wall time and the unit of its negatives
+    (:func:`negatives_unit`)."""
     rows = []
     for strategy in spec.strategies:
         for seed in spec.seeds:
@@ -185,7 +228,8 @@ def collect_runs(spec: StudySpec, out: Path) -> list[dict]:
             metrics = json.loads((folder / "metrics.json").read_text())["splits"].get("validation", {})
             wall_file = folder / "wall.json"
             wall = json.loads(wall_file.read_text())["wall_s"] if wall_file.is_file() else None
-            rows.append({"strategy": strategy.name, "seed": seed, "run": folder.name, **metrics, "wall_s": wall})
+            rows.append({"strategy": strategy.name, "seed": seed, "run": folder.name, **metrics, "wall_s": wall,
+                         "negatives": negatives_unit(folder)})  # fmt: skip
     return rows
 
 
@@ -222,16 +266,19 @@ def per_query_scores(spec: StudySpec, out: Path, runs: list[dict], backfill: boo
 
 def study_statistics(spec: StudySpec, runs: list[dict], records: list[dict],
                      per_query: dict[str, dict[str, float]] | None = None) -> dict:  # fmt: skip
-    """Strategy means and spreads, paired comparisons with the baseline (over seeds and, with ``per_query``, over
-    queries), correlations of each negative metric with quality across runs (bootstrap over runs, and queries
-    when every point has per-query scores), partial correlations of hardness and diversity, and the interaction
-    fit (H3)."""
+    """Strategy means and spreads; the paired comparisons (each strategy with the baseline, and the named pairs) as
+    one Holm-corrected family, over seeds and, with ``per_query``, over queries; and, across the independent units
+    (runs that trained on the same negatives merged, :func:`negatives_unit`), the correlations of each negative
+    metric with quality (bootstrap over units, and queries when every unit has per-query scores), the partial
+    correlations of hardness and diversity, the curvature test of a sweet spot in each (H3) and the interaction fit.
+    """
     key = spec.quality.removeprefix("validation.")
     summary = []
     for strategy in spec.strategies:
         values = [r[key] for r in runs if r["strategy"] == strategy.name and key in r]
         walls = [r["wall_s"] for r in runs if r["strategy"] == strategy.name and r.get("wall_s") is not None]
         summary.append({"strategy": strategy.name, "seeds": len(values),
+                        "units": len({r.get("negatives", r["run"]) for r in runs if r["strategy"] == strategy.name}),
                         "mean": float(np.mean(values)) if values else None,
                         "sd": float(np.std(values, ddof=1)) if len(values) > 1 else None,
                         "wall_s_mean": float(np.mean(walls)) if walls else None})  # fmt: skip
@@ -239,8 +286,7 @@ def study_statistics(spec: StudySpec, runs: list[dict], records: list[dict],
     pairs += [tuple(pair) for pair in spec.comparisons if tuple(pair) not in pairs]
     by_seed = {s.name: {r["seed"]: r[key] for r in runs if r["strategy"] == s.name and key in r}
                for s in spec.strategies}
-    paired = [{"strategy": mine, "baseline": base, **paired_comparison(by_seed[mine], by_seed[base])}
-              for mine, base in pairs if set(by_seed[mine]) & set(by_seed[base])]  # fmt: skip
+    paired = compare_family(by_seed, pairs)
     per_query = per_query or {}
     for entry in paired:
         queries = {name: {r["seed"]: per_query[r["run"]] for r in runs
@@ -258,23 +304,30 @@ def study_statistics(spec: StudySpec, runs: list[dict], records: list[dict],
         for name, metric in (("hardness", spec.hardness), ("diversity", spec.diversity)):
             values = [float(p[metric]) for p in mine if p.get(metric) is not None]
             entry[name] = float(np.mean(values)) if values else None
-    y = [quality[r["set"]] for r in points]
-    matrix = None  # runs x queries, when every point has per-query scores on the same queries
-    if points and all(r["set"] in per_query for r in points):
-        shared = sorted(set.intersection(*(set(per_query[r["set"]]) for r in points)))
-        matrix = [[per_query[r["set"]][q] for q in shared] for r in points] if len(shared) > 1 else None
+    # the independent units: runs that trained on the same negatives are one point, at their mean quality
+    unit_of = {r["run"]: r.get("negatives") or r["run"] for r in runs}
+    metrics = list(dict.fromkeys([*spec.metrics, spec.hardness, spec.diversity]))
+    units = unit_points([{**p, "quality": quality[p["set"]]} for p in points], unit_of, [*metrics, "quality"])
+    y = [u["quality"] for u in units]
+    matrix = None  # units x queries (each unit's runs averaged), when every run has per-query scores
+    if units and all(run in per_query for u in units for run in u["runs"]):
+        shared = sorted(set.intersection(*(set(per_query[run]) for u in units for run in u["runs"])))
+        if len(shared) > 1:
+            matrix = [np.mean([[per_query[run][q] for q in shared] for run in u["runs"]], axis=0) for u in units]
     correlations = []
-    groups = [strategy_of[r["set"]] for r in points]
+    groups = [strategy_of[u["set"]] for u in units]
     for metric in spec.metrics:
-        x = [np.nan if r.get(metric) is None else float(r[metric]) for r in points]
+        x = [np.nan if u.get(metric) is None else u[metric] for u in units]
         correlations.append({"metric": metric, **correlation(x, y, n_boot=spec.bootstrap, per_query=matrix),
                              "leave_one_strategy_out": leave_one_group_out(x, y, groups)})  # fmt: skip
     correlations.sort(key=lambda c: -abs(c["spearman"]) if c["spearman"] is not None else 0)
-    h = [float(r.get(spec.hardness, np.nan)) for r in points]
-    d = [float(r.get(spec.diversity, np.nan)) for r in points]
-    partial = {"hardness_given_diversity": partial_spearman(h, y, d) if len(points) >= 4 else None,
-               "diversity_given_hardness": partial_spearman(d, y, h) if len(points) >= 4 else None}  # fmt: skip
-    fit = interaction_fit(h, d, y, n_boot=spec.bootstrap) if len(points) >= 5 else None
+    h = [np.nan if u.get(spec.hardness) is None else u[spec.hardness] for u in units]
+    d = [np.nan if u.get(spec.diversity) is None else u[spec.diversity] for u in units]
+    partial = {"hardness_given_diversity": partial_spearman(h, y, d) if len(units) >= 4 else None,
+               "diversity_given_hardness": partial_spearman(d, y, h) if len(units) >= 4 else None}  # fmt: skip
     return {"quality": spec.quality, "hardness": spec.hardness, "diversity": spec.diversity,
-            "runs_analysed": len(points), "summary": summary, "paired": paired, "correlations": correlations,
-            "partial": partial, "interaction_fit": fit}  # fmt: skip
+            "runs_analysed": len(points), "units": len(units),
+            "unit_runs": {u["unit"]: u["runs"] for u in units}, "summary": summary, "paired": paired,
+            "correlations": correlations, "partial": partial,
+            "curvature": {"hardness": curvature(h, y), "diversity": curvature(d, y)},
+            "interaction_fit": interaction_fit(h, d, y, n_boot=spec.bootstrap)}  # fmt: skip

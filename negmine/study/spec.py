@@ -15,7 +15,7 @@ Example (``studies/scifact.yaml``)::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -63,6 +63,10 @@ class StudySpec(BaseModel):
     checkpoints: bool = Field(False, description="Re-measure with each kept checkpoint (training dynamics).")
     geometry: bool = Field(False, description="Alignment, uniformity and CKA of every trained model (experiment D).")
     geometry_against: str | None = Field(None, description="CKA with this strategy's model of the same seed too.")
+    mining_seed: Literal["fixed", "training"] = Field(
+        "fixed", description="'training': each run mines with its training seed (pairs.mining.seed), so the seeds of "
+        "a strategy whose sampling is random train on different negatives and are independent units; 'fixed': the "
+        "recipe's mining seed, so its seeds share negatives and count as one unit.")
 
     @model_validator(mode="after")
     def _names(self):

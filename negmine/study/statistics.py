@@ -1,24 +1,177 @@
 """The study's statistics: rank correlations with p-values and bootstrap intervals, partial rank correlations, the
-hardness x diversity interaction fit, and paired comparisons of strategies on the same seeds.
+curvature test of a sweet spot (H3), the hardness x diversity interaction fit, and paired comparisons of strategies on
+the same seeds, corrected as one family (Holm).
 
 Every function returns a small dict (statistic, p-value, interval), never a bare number, in scipy.stats' manner.
+Statistics across runs take the independent unit: runs that trained on the same negatives are one point
+(:func:`unit_points`).
 
 References:
     Efron & Tibshirani, 1993, "An Introduction to the Bootstrap" (percentile intervals); Conover, 1999, "Practical
-    Nonparametric Statistics" (the sign test; partial rank correlation from rank residuals).
+    Nonparametric Statistics" (the sign test; partial rank correlation from rank residuals); Holm, 1979, "A Simple
+    Sequentially Rejective Multiple Test Procedure"; Simonsohn, 2018, "Two Lines: A Valid Alternative to the Invalid
+    Testing of U-Shaped Relationships With Quadratic Regressions" (why a quadratic's sign alone is not a peak).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+ALPHA = 0.05
+
+
+def holm(pvalues: list[float | None]) -> list[float | None]:
+    """Holm's step-down adjusted p-values of one family of tests (None, a test that could not be made, stays None
+    and is not counted in the family). scipy has no Holm (only ``false_discovery_control``'s FDR rules).
+
+    Args:
+        pvalues: the family's unadjusted p-values.
+
+    Returns:
+        The adjusted p-values, in the same order: the k-th smallest is ``max_{j<=k} min(1, (m - j + 1) p_(j))``.
+
+    Example:
+        >>> [round(p, 3) for p in holm([0.01, 0.04, 0.03])]
+        [0.03, 0.06, 0.06]
+    """
+    present = sorted((p, i) for i, p in enumerate(pvalues) if p is not None)
+    adjusted: list[float | None] = [None] * len(pvalues)
+    running = 0.0
+    for rank, (p, i) in enumerate(present):
+        running = max(running, min(1.0, (len(present) - rank) * p))
+        adjusted[i] = running
+    return adjusted
+
+
+def verdict(p: float | None, mean_diff: float | None) -> str:
+    """The one verdict rule: ``better`` / ``worse`` when the (family-corrected) p is below :data:`ALPHA`, by the sign
+    of the mean difference; otherwise ``inside the noise``.
+
+    Example:
+        >>> verdict(0.01, -0.02), verdict(0.2, 0.05), verdict(None, 0.05)
+        ('worse', 'inside the noise', 'inside the noise')
+    """
+    if p is None or p >= ALPHA or not mean_diff:
+        return "inside the noise"
+    return "better" if mean_diff > 0 else "worse"
+
+
+def compare_family(scores: dict[str, dict[int, float]], pairs: list[tuple[str, str]]) -> list[dict]:
+    """Every comparison of a study (each strategy with the baseline, and any named pair) as one family: paired over
+    the seeds both ran (:func:`paired_comparison`), Holm-adjusted over the family, the verdict read from the adjusted
+    p. The family is the comparisons that have a p-value; its size is reported with each.
+
+    Args:
+        scores: strategy -> {seed -> quality}.
+        pairs: (strategy, baseline) pairs, in report order.
+
+    Returns:
+        One dict a pair sharing at least one seed: ``strategy``, ``baseline``, the paired comparison, ``p_holm``,
+        ``family`` and ``verdict``.
+
+    Example:
+        >>> s = {"a": {1: 0.70, 2: 0.71, 3: 0.70}, "b": {1: 0.72, 2: 0.73, 3: 0.725}, "c": {1: 0.70, 2: 0.72, 3: 0.69}}
+        >>> [(c["strategy"], c["verdict"]) for c in compare_family(s, [("b", "a"), ("c", "a")])]
+        [('b', 'better'), ('c', 'inside the noise')]
+    """
+    entries = [{"strategy": mine, "baseline": base, **paired_comparison(scores[mine], scores[base])}
+               for mine, base in pairs if set(scores.get(mine, {})) & set(scores.get(base, {}))]  # fmt: skip
+    adjusted = holm([e["p_paired_t"] for e in entries])
+    family = sum(p is not None for p in adjusted)
+    for entry, p in zip(entries, adjusted, strict=True):
+        entry.update(p_holm=p, family=family, verdict=verdict(p, entry["mean_diff"]))
+    return entries
+
+
+def unit_points(points: list[dict], unit_of: dict[str, str], keys: list[str]) -> list[dict]:
+    """Merge runs that are not independent into one point: the runs with the same unit (the same negatives) become
+    their mean on every key.
+
+    Args:
+        points: one dict a run, with ``set`` (the run name) and the values.
+        unit_of: run name -> unit key (runs that trained on identical negatives share one).
+        keys: the values to average (None and NaN are left out of a mean; a key no run has stays None).
+
+    Returns:
+        One dict a unit: ``unit``, ``runs`` (the names), ``set`` (the first run's name) and each key's mean.
+
+    Example:
+        >>> pts = [{"set": "a-seed1", "q": 0.70}, {"set": "a-seed2", "q": 0.72}, {"set": "b-seed1", "q": 0.60}]
+        >>> [(u["unit"], round(u["q"], 2)) for u in unit_points(pts, {"a-seed1": "A", "a-seed2": "A", "b-seed1": "B"},
+        ...                                                       ["q"])]
+        [('A', 0.71), ('B', 0.6)]
+    """
+    groups: dict[str, list[dict]] = {}
+    for point in points:
+        groups.setdefault(unit_of.get(point["set"], point["set"]), []).append(point)
+    merged = []
+    for unit, members in groups.items():
+        entry = {"unit": unit, "runs": [m["set"] for m in members], "set": members[0]["set"]}
+        for key in keys:
+            values = [float(m[key]) for m in members if m.get(key) is not None and not np.isnan(float(m[key]))]
+            entry[key] = float(np.mean(values)) if values else None
+        merged.append(entry)
+    return merged
+
+
+def curvature(x, y, min_levels: int = 4, min_residual_df: int = 3) -> dict:
+    """H3 as a curvature test: ``y = a + b·x + c·x²`` by least squares on the independent units, the t-test of c
+    (two-sided, n - 3 degrees of freedom), and where the fitted turning point ``-b / 2c`` lies. A sweet spot needs
+    c < 0 with p < 0.05 *and* the turning point inside the observed range (Simonsohn 2018: a significant c alone
+    can come from a curve that only flattens).
+
+    A design with fewer than ``min_levels`` distinct x values, or fewer than ``min_residual_df`` residual degrees of
+    freedom, is not tested: the fit would be saturated or nearly so, and its interval says nothing.
+
+    Args:
+        x: the swept property (hardness or diversity) a unit.
+        y: the quality a unit.
+        min_levels: distinct x values needed.
+        min_residual_df: n - 3 needed.
+
+    Returns:
+        ``{"testable": False, "n", "levels", "why"}``, or ``{"testable": True, "n", "levels", "c", "c_ci", "p",
+        "peak", "peak_inside", "sweet_spot"}`` (c on x standardised, so comparable across properties).
+
+    Example:
+        >>> x = np.arange(7.0)
+        >>> fit = curvature(x, 1 - (x - 3) ** 2 / 10 + np.array([0, .01, -.01, 0, .01, -.01, 0]))
+        >>> fit["sweet_spot"], round(fit["peak"], 1)
+        (True, 3.0)
+    """
+    from scipy.stats import t
+
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    keep = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[keep], y[keep]
+    n, levels = int(len(x)), int(len(np.unique(np.round(x, 9))))
+    if levels < min_levels or n - 3 < min_residual_df:
+        return {"testable": False, "n": n, "levels": levels,
+                "why": f"{levels} distinct levels and {n - 3} residual degrees of freedom (need {min_levels} and "
+                       f"{min_residual_df}): a quadratic would be (nearly) saturated"}  # fmt: skip
+    centre, scale = x.mean(), x.std() or 1.0
+    z = (x - centre) / scale
+    design = np.column_stack([np.ones_like(z), z, z * z])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    residual = y - design @ coef
+    sigma2 = float(residual @ residual) / (n - 3)
+    se = float(np.sqrt(sigma2 * np.linalg.pinv(design.T @ design)[2, 2]))
+    c = float(coef[2])
+    p = float(2 * t.sf(abs(c) / se, n - 3)) if se > 0 else (0.0 if c else 1.0)
+    half = float(t.ppf(0.975, n - 3) * se)
+    peak = float(centre - scale * coef[1] / (2 * c)) if c else None
+    inside = peak is not None and x.min() < peak < x.max()
+    return {"testable": True, "n": n, "levels": levels, "c": c, "c_ci": [c - half, c + half], "p": p,
+            "peak": peak, "peak_inside": bool(inside), "sweet_spot": bool(c < 0 and p < ALPHA and inside)}  # fmt: skip
+
 
 def correlation(x, y, n_boot: int = 2000, seed: int = 0, level: float = 0.95, per_query=None) -> dict:
     """Spearman and Kendall correlations of ``x`` with ``y``, their p-values (Spearman's exact over every ordering
-    below 10 runs, where its t approximation fails), and percentile bootstrap intervals
-    of Spearman's rho: resampling the (x, y) pairs (runs) and, when ``per_query`` is given (one row of per-query
-    scores a run, whose mean is ``y``), the queries too, each draw recomputing every run's ``y`` on the drawn queries
-    (the two sources of noise in a retrieval study: which runs, which queries).
+    below 10 points, where its t approximation fails), and percentile bootstrap intervals
+    of Spearman's rho: resampling the (x, y) pairs and, when ``per_query`` is given (one row of per-query scores a
+    point, whose mean is ``y``), the queries too, each draw recomputing every point's ``y`` on the drawn queries
+    (the two sources of noise in a retrieval study: which units, which queries). Pass independent units
+    (:func:`unit_points`): runs that share their negatives are one.
 
     Example:
         >>> c = correlation([1, 2, 3, 4, 5], [2, 4, 5, 4, 6])
@@ -51,7 +204,7 @@ def correlation(x, y, n_boot: int = 2000, seed: int = 0, level: float = 0.95, pe
     low, high = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2]) if draws else (np.nan, np.nan)
     return {"n": int(len(x)), "spearman": float(rho), "spearman_p": float(rho_p), "kendall": float(tau),
             "kendall_p": float(tau_p), "ci_low": float(low), "ci_high": float(high),
-            "resampled": "runs" if queries is None else "runs and queries"}  # fmt: skip
+            "resampled": "units" if queries is None else "units and queries"}  # fmt: skip
 
 
 def leave_one_group_out(x, y, groups) -> dict:
@@ -122,16 +275,23 @@ def partial_spearman(x, y, z) -> dict:
 
 def interaction_fit(hardness, diversity, quality, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> dict:
     """Least squares fit of quality = a·H + b·D + c·H·D + d on standardised H and D (so a and b are comparable),
-    with R² and percentile bootstrap intervals of each coefficient (resampling runs). An interior optimum (H3)
-    needs c of the opposite sign to a or b with an interval that excludes 0.
+    with R² and percentile bootstrap intervals of each coefficient (resampling the points given: pass independent
+    units). The c·H·D term says whether one property's effect depends on the other; it cannot show a sweet spot (that
+    is :func:`curvature`). With fewer than 7 points (3 residual degrees of freedom) the fit is nearly saturated and
+    is not made: ``{"testable": False, ...}``.
 
     Example:
-        >>> h, d = np.array([0, 1, 0, 1, 2.0]), np.array([0, 0, 1, 1, 2.0])
+        >>> h, d = np.array([0, 1, 0, 1, 2.0, 3, 1]), np.array([0, 0, 1, 1, 2.0, 1, 3])
         >>> fit = interaction_fit(h, d, 1 + h + 2 * d + 0.5 * h * d, n_boot=10)
         >>> round(fit["r2"], 6)
         1.0
     """
     h, d, q = (np.asarray(v, dtype=np.float64) for v in (hardness, diversity, quality))
+    keep = ~(np.isnan(h) | np.isnan(d) | np.isnan(q))
+    h, d, q = h[keep], d[keep], q[keep]
+    if len(q) - 4 < 3:
+        return {"testable": False, "n": int(len(q)),
+                "why": f"{len(q)} points for 4 coefficients: {len(q) - 4} residual degrees of freedom (need 3)"}
     hz, dz = (h - h.mean()) / (h.std() or 1.0), (d - d.mean()) / (d.std() or 1.0)
     design = np.column_stack([hz, dz, hz * dz, np.ones_like(hz)])
     coef = np.linalg.lstsq(design, q, rcond=None)[0]
@@ -147,15 +307,19 @@ def interaction_fit(hardness, diversity, quality, n_boot: int = 2000, seed: int 
     draws = np.array(draws) if draws else np.full((1, 4), np.nan)
     low, high = np.quantile(draws, (1 - level) / 2, axis=0), np.quantile(draws, (1 + level) / 2, axis=0)
     names = ["hardness", "diversity", "interaction", "intercept"]
-    return {"n": int(len(q)), "r2": r2, **{f"{n}": float(c) for n, c in zip(names, coef, strict=True)},
+    return {"testable": True, "n": int(len(q)), "r2": r2,
+            **{f"{n}": float(c) for n, c in zip(names, coef, strict=True)},
             **{f"{n}_ci": [float(lo), float(hi)] for n, lo, hi in zip(names, low, high, strict=True)}}  # fmt: skip
 
 
 def paired_comparison(system: dict[int, float], baseline: dict[int, float]) -> dict:
     """A strategy against the baseline on the seeds both ran: per-seed differences, their mean and sd, a paired
     t-test with the t 95% interval of the mean difference, a two-sided sign test (with n seeds its smallest p is
-    2 / 2**n: 0.0625 at 5 seeds, so it alone never reaches 0.05 below 6 seeds), and the verdict ``better`` /
-    ``worse`` (every seed on one side and p < 0.05 by the t-test) or ``inside the noise``.
+    2 / 2**n: 0.0625 at 5 seeds, so it alone never reaches 0.05 below 6 seeds), and the :func:`verdict` of this one
+    comparison. Several comparisons are one family: use :func:`compare_family`, whose verdict reads the Holm p.
+
+    The unit is the training seed: where both strategies' negatives are deterministic, every seed trains on the same
+    two mined sets, so the test measures training noise for those sets, not mining noise.
 
     Example:
         >>> c = paired_comparison({1: 0.72, 2: 0.725, 3: 0.73}, {1: 0.70, 2: 0.70, 3: 0.70})
@@ -172,14 +336,11 @@ def paired_comparison(system: dict[int, float], baseline: dict[int, float]) -> d
         test = ttest_rel([system[s] for s in seeds], [baseline[s] for s in seeds])
         t_p, ci = float(test.pvalue), [float(x) for x in test.confidence_interval(0.95)]
     sign_p = float(binomtest(wins, wins + losses).pvalue) if wins + losses else None
-    verdict = "inside the noise"
-    if t_p is not None and t_p < 0.05 and (wins == len(seeds) or losses == len(seeds)):
-        verdict = "better" if wins else "worse"
-    return {"seeds": len(seeds), "diffs": [round(float(d), 4) for d in diffs],
-            "mean_diff": float(diffs.mean()) if len(diffs) else None,
+    mean = float(diffs.mean()) if len(diffs) else None
+    return {"seeds": len(seeds), "diffs": [round(float(d), 4) for d in diffs], "mean_diff": mean,
             "sd_diff": float(diffs.std(ddof=1)) if len(diffs) > 1 else None, "ci95_diff": ci,
             "wins": wins, "losses": losses,
-            "p_paired_t": t_p, "p_sign": sign_p, "verdict": verdict}  # fmt: skip
+            "p_paired_t": t_p, "p_sign": sign_p, "verdict": verdict(t_p, mean)}  # fmt: skip
 
 
 def paired_queries(system: dict[int, dict[str, float]], baseline: dict[int, dict[str, float]],

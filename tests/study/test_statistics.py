@@ -1,7 +1,9 @@
-"""The study's correlation p-values: exact for few runs, the t approximation's beyond."""
+"""The study's statistics: correlation p-values (exact for few points), Holm over a family, the independent unit,
+the curvature test of a sweet spot."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from negmine.study.statistics import correlation
@@ -38,3 +40,57 @@ def test_leaving_one_strategy_out_names_the_strategy_that_carries_a_correlation(
     assert result["high"] == pytest.approx(0.8)
     # NaN points drop out; fewer than 3 groups give no range
     assert leave_one_group_out([1, 2, float("nan")], [1, 2, 3], ["a", "b", "c"])["low"] is None
+
+
+def test_holm_against_hand_computed_values():
+    from negmine.study.statistics import holm
+
+    # sorted 0.01, 0.02, 0.04, 0.30 with m = 4: 0.04, 0.06, 0.08, 0.30 (monotone), None not counted
+    adjusted = holm([0.04, None, 0.01, 0.30, 0.02])
+    assert adjusted[1] is None
+    assert adjusted[0] == pytest.approx(0.08) and adjusted[2] == pytest.approx(0.04)
+    assert adjusted[3] == pytest.approx(0.30) and adjusted[4] == pytest.approx(0.06)
+    assert holm([0.5, 0.4]) == pytest.approx([0.8, 0.8])  # step-down keeps the order: 2 x 0.4, then max(0.8, 0.5)
+
+
+def test_a_p_that_passes_alone_is_inside_the_noise_among_fifteen():
+    """Experiment A's case: one comparison at p 0.026 among 15 is not a finding once corrected; the word follows
+    the corrected p, and the uncorrected one stays beside it."""
+    from negmine.study.statistics import compare_family
+
+    base = {1: 0.70, 2: 0.71, 3: 0.69}
+    scores = {"base": base, "lucky": {s: v + d for (s, v), d in zip(base.items(), [0.010, 0.014, 0.008], strict=True)}}
+    for k in range(14):  # nothing there: differences that cancel
+        scores[f"s{k}"] = {s: v + (0.01 if s == 1 else -0.01 if s == 2 else 0.0) for s, v in base.items()}
+    alone = compare_family({"base": base, "lucky": scores["lucky"]}, [("lucky", "base")])[0]
+    assert alone["p_paired_t"] < 0.05 and alone["verdict"] == "better"
+    family = compare_family(scores, [(name, "base") for name in scores if name != "base"])
+    lucky = next(c for c in family if c["strategy"] == "lucky")
+    assert lucky["family"] == 15 and lucky["p_holm"] == pytest.approx(min(1.0, 15 * lucky["p_paired_t"]))
+    assert lucky["verdict"] == "inside the noise"
+
+
+def test_two_seeds_sharing_negatives_count_once():
+    from negmine.study.statistics import correlation, unit_points
+
+    points = [{"set": f"{s}-seed{k}", "h": h, "q": q + 0.001 * k}
+              for s, h, q in (("a", 0.1, 0.70), ("b", 0.2, 0.69), ("c", 0.3, 0.71)) for k in (1, 2, 3)]
+    unit_of = {p["set"]: p["set"].split("-")[0] for p in points}
+    units = unit_points(points, unit_of, ["h", "q"])
+    assert [u["unit"] for u in units] == ["a", "b", "c"] and units[0]["q"] == pytest.approx(0.702)
+    assert correlation([u["h"] for u in units], [u["q"] for u in units], n_boot=100)["n"] == 3
+
+
+def test_curvature_finds_a_peak_and_refuses_a_saturated_design():
+    from negmine.study.statistics import curvature
+
+    x = np.linspace(0, 1, 8)
+    noise = np.array([0.002, -0.001, 0.0, 0.001, -0.002, 0.001, 0.0, -0.001])
+    peak = curvature(x, 0.7 - 0.2 * (x - 0.5) ** 2 + noise)
+    assert peak["testable"] and peak["sweet_spot"] and peak["peak"] == pytest.approx(0.5, abs=0.05)
+    rising = curvature(x, 0.6 + 0.1 * x + noise)  # a line: no curvature, no spot
+    assert rising["testable"] and not rising["sweet_spot"]
+    flattening = curvature(x, 0.7 - 0.2 * (x - 1.2) ** 2 + noise)  # c < 0, turning point outside the range
+    assert flattening["c"] < 0 and not flattening["peak_inside"] and not flattening["sweet_spot"]
+    saturated = curvature([0.1, 0.2, 0.3, 0.2, 0.1], [0.6, 0.7, 0.6, 0.71, 0.61])  # 3 levels, 2 residual df
+    assert not saturated["testable"] and "saturated" in saturated["why"]

@@ -36,6 +36,13 @@ def test_tiny_study_end_to_end_and_resumed(tmp_path, tiny_model_path, tiny_recip
     assert len(document["runs"]) == 4 and len(document["trained_now"]) == 4
     stats = document["statistics"]
     assert stats["runs_analysed"] == 4
+    # the mining seed is the recipe's (42) for both strategies: each strategy's two seeds trained on the same
+    # negatives, so the statistics across runs see two independent units, not four
+    assert stats["units"] == 2 and sorted(len(r) for r in stats["unit_runs"].values()) == [2, 2]
+    assert all(c["n"] <= 2 for c in stats["correlations"])
+    assert stats["curvature"]["hardness"]["testable"] is False and not stats["interaction_fit"]["testable"]
+    assert "not testable with this design" in (out / "report" / "report.md").read_text()
+    assert stats["paired"][0]["family"] <= 1 and "p_holm" in stats["paired"][0]
     assert [p["strategy"] for p in stats["paired"]] == ["random"] and stats["paired"][0]["seeds"] == 2
     assert {c["metric"] for c in stats["correlations"]} >= {"hardness.margin.mean", "diversity.vendi"}
     text = (out / "report" / "report.md").read_text()
@@ -218,3 +225,18 @@ def test_recipe_changes_names_the_differing_keys(tmp_path):
     assert recipe_changes(Recipe.model_validate({**recipe.model_dump(), "model": {"inference_max_seq_length": 256}}),
                           tmp_path) == []  # fmt: skip
     assert recipe_changes(recipe, tmp_path / "nothing") is None
+
+
+def test_mining_seed_training_gives_each_seed_its_own_negatives(tmp_path, tiny_model_path, tiny_recipe):
+    """mining_seed: training sets pairs.mining.seed to the training seed for a recipe that mines, and leaves a
+    recipe without mined negatives as it is; fixed keeps the recipe's own mining seed."""
+    from negmine.study.runner import strategy_recipe
+    from negmine.study.spec import load_study
+
+    path = study_files(tmp_path, tiny_model_path, tiny_recipe, mining_seed="training")
+    spec = load_study(path)
+    assert [strategy_recipe(spec, spec.strategies[1], seed).pairs.mining.seed for seed in (1, 2)] == [1, 2]
+    fixed = load_study(study_files(tmp_path, tiny_model_path, tiny_recipe))
+    assert strategy_recipe(fixed, fixed.strategies[1], 2).pairs.mining.seed == 42
+    plain = spec.model_copy(update={"budget": {"pairs": None}})
+    assert strategy_recipe(plain, spec.strategies[0], 3).pairs is None
