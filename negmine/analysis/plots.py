@@ -24,8 +24,9 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: Path, rect: tuple[float, float, float, float] | None = None) -> Path:
-    fig.tight_layout(rect=rect)  # rect: the share of the figure the panels may take (room for a figure legend)
+def _save(fig, path: Path, rect: tuple[float, float, float, float] | None = None, layout: bool = True) -> Path:
+    if layout:  # rect: the share of the figure the panels may take (room for a figure legend)
+        fig.tight_layout(rect=rect)
     fig.savefig(path, dpi=110)
     _pyplot().close(fig)
     return path
@@ -137,15 +138,15 @@ def evolution(records: list[dict], dynamics: list[dict], path: Path) -> Path | N
     refresh = {name: rows for name, rows in refresh.items() if len({r["step"] for r in rows}) >= 2}
     if not series and not moving and not refresh:
         return None
-    fig, axes = plt.subplots(1, 4, figsize=(17, 4))
-    for ax, (_, label) in zip(axes, EVOLUTION, strict=True):
+    # one panel a quantity: the checkpoints' nDCG only where checkpoints were measured, and the refresh's score gap
+    # (the training model's) on its own axis, never on the reference encoder's margin axis
+    panels = [*EVOLUTION[:3], *(EVOLUTION[3:] if series else []),
+              *([("score_gap", "refresh score gap, training model")] if refresh else [])]  # fmt: skip
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.3 * len(panels), 4), squeeze=False)
+    axes = dict(zip((key for key, _ in panels), axes[0], strict=True))
+    for (_, label), ax in zip(panels, axes.values(), strict=True):
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("training step")
-    if not series:  # no checkpoints measured: only the refresh history has points
-        axes[3].text(0.5, 0.5, "not measured:\nno checkpoints analysed", ha="center", va="center", fontsize=9,
-                     transform=axes[3].transAxes, color="0.4")  # fmt: skip
-        axes[3].set_xticks([])
-        axes[3].set_yticks([])
     # one colour a strategy and one legend entry a (strategy, kind): a study's seeds share both, so 5 seeds of 3
     # strategies give 3 colours and a short legend instead of 15 entries
     names = [*series, *moving, *refresh]
@@ -164,27 +165,32 @@ def evolution(records: list[dict], dynamics: list[dict], path: Path) -> Path | N
     for name, rows in series.items():
         steps = [r["step"] for r in rows]
         text = label(name, "its starting negatives, each checkpoint")
-        for ax, (key, _) in zip(axes, EVOLUTION, strict=True):
+        for key, _ in EVOLUTION:
             if key == "ndcg":
                 values = [r.get("checkpoint.validation.ndcg@10", r.get("validation.ndcg@10")) for r in rows]
             else:
                 values = [r.get(key) for r in rows]
-            ax.plot(steps, [np.nan if v is None else v for v in values], marker="o", color=colour[strategy_of(name)],
-                    alpha=0.8, label=text)  # fmt: skip
-    for name, rows in moving.items():
+            axes[key].plot(steps, [np.nan if v is None else v for v in values], marker="o", alpha=0.8,
+                           color=colour[strategy_of(name)], label=text)  # fmt: skip
+    for name, rows in moving.items():  # hollow markers on top: a series that coincides with another stays visible
         text = label(name, "negatives at each refresh, reference encoder")
-        for ax, (key, _) in zip(axes[:3], EVOLUTION[:3], strict=True):
-            ax.plot([r["step"] for r in rows], [r.get(key) for r in rows], linestyle=":", marker="^", alpha=0.8,
-                    color=colour[strategy_of(name)], label=text)  # fmt: skip
+        for key, _ in EVOLUTION[:3]:
+            axes[key].plot([r["step"] for r in rows], [r.get(key) for r in rows], linestyle=":", marker="^",
+                           markerfacecolor="none", markersize=8, color=colour[strategy_of(name)], zorder=3,
+                           label=text)  # fmt: skip
     for name, rows in refresh.items():
-        text = label(name, "refresh score gap, training model")
-        axes[0].plot([r["step"] for r in rows], [r["score_gap"] for r in rows], linestyle="--", marker="s", alpha=0.8,
-                     color=colour[strategy_of(name)], label=text)  # fmt: skip
-    for ax in axes:
+        axes["score_gap"].plot([r["step"] for r in rows], [r["score_gap"] for r in rows], linestyle="--",
+                               marker="s", alpha=0.8, color=colour[strategy_of(name)],
+                               label=label(name, "refresh score gap, training model"))  # fmt: skip
+    handles, labels = [], []
+    for ax in axes.values():
         ax.grid(alpha=0.3)
-    handles, labels = axes[0].get_legend_handles_labels()  # below the panels: a legend inside hid the points
+        for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
+            if text not in labels:
+                handles.append(handle)
+                labels.append(text)
     fig.legend(handles, labels, loc="lower center", ncol=min(3, max(1, len(labels))), fontsize=8, frameon=False)
-    fig.suptitle("Negatives measured with each checkpoint of the model that trained on them", fontsize=11)
+    fig.suptitle("The negatives over training: measured with each checkpoint, re-mined at each refresh", fontsize=11)
     return _save(fig, path, rect=(0, 0.06 * ((len(labels) + 2) // 3), 1, 1))
 
 
@@ -200,33 +206,59 @@ def strategy_of(run: str) -> str:
     return re.sub(r"-seed\d+$", "", run)
 
 
-def spread_labels(ax, labels: list) -> None:
+def spread_labels(ax, labels: list, avoid: list | None = None) -> None:
     """Give each annotation the first of a few nearby offsets (right, left, above, below its point, then further)
-    at which it stays inside the axes and overlaps no label placed before it; one that fits nowhere keeps its first
-    place. Labels stay next to their points, and nearby points' labels stay readable."""
+    at which it stays inside the axes and overlaps no label placed before it and no point in ``avoid``; one
+    that fits nowhere takes the place that overlaps least. Labels stay next to their points, and nearby points'
+    labels stay readable.
+
+    Args:
+        ax: the axes.
+        labels: the annotations, placed in this order.
+        avoid: (x, y) data points (the dots) no label may cover.
+    """
+    from matplotlib.text import Text
+    from matplotlib.transforms import Bbox
+
+    ax.figure.canvas.draw()  # settles the autoscaled limits: transData is stale until a draw
     renderer = ax.figure.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
-    offsets = [(5, 4), (-5, 4), (5, -11), (-5, -11), (5, 14), (-5, 14), (5, -21), (-5, -21), (5, 24), (-5, 24)]
+    offsets = [(5, 4), (-5, 4), (5, -11), (-5, -11), (5, 14), (-5, 14), (5, -21), (-5, -21), (5, 24), (-5, 24),
+               (8, 34), (-8, 34), (8, -31), (-8, -31), (12, 46), (-12, 46), (12, -43), (-12, -43)]  # fmt: skip
+    radius = (np.sqrt(45) / 2 + 1.5) * ax.figure.dpi / 72  # a dot's half width (s=45 points^2) and its edge, pixels
+    dots = [Bbox.from_extents(px - radius, py - radius, px + radius, py + radius)
+            for px, py in ax.transData.transform(np.asarray(avoid or [], dtype=float).reshape(-1, 2))]  # fmt: skip
     placed = []
     for label in labels:
-        for dx, dy in offsets:
+        anchor = ax.transData.transform(label.xy)  # its own dot: the label sits beside it, by its offset
+        others = [dot for dot in dots if abs(dot.x0 + radius - anchor[0]) + abs(dot.y0 + radius - anchor[1]) > 1]
+        best = None  # (overlaps, outside, order): the first free place, else the least crowded one
+        for order, (dx, dy) in enumerate(offsets):
             label.set_position((dx, dy))
             label.set_horizontalalignment("left" if dx > 0 else "right")
-            box = label.get_window_extent(renderer).expanded(1.03, 1.15)
-            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
-            if inside and not any(box.overlaps(other) for other in placed):
+            box = Text.get_window_extent(label, renderer).expanded(1.03, 1.15)  # the text, not its leader line
+            outside = not (frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1)
+            score = (sum(box.overlaps(other) for other in [*placed, *others]), outside, order)
+            best = min(best, score) if best else score
+            if score[:2] == (0, False):
                 break
-        else:
-            label.set_position(offsets[0])
-            label.set_horizontalalignment("left")
-            box = label.get_window_extent(renderer)
-        placed.append(box)
+        dx, dy = offsets[best[2]]
+        label.set_position((dx, dy))
+        label.set_horizontalalignment("left" if dx > 0 else "right")
+        placed.append(Text.get_window_extent(label, renderer))
 
 
 def hardness_diversity(records: list[dict], path: Path) -> Path | None:
-    """One point per run: the mean margin (reference encoder, lower = harder) against the Vendi score of its
-    negatives, coloured by validation nDCG@10; a study's runs are labelled once per strategy, at the mean of its
-    seeds, and labels that would overlap are moved apart."""
+    """One point per independent unit: the mean margin (reference encoder, lower = harder) against the Vendi score
+    of its negatives, coloured by validation nDCG@10. Seeds that start from the same negatives sit on one spot and
+    are one dot, at their mean quality; seeds with their own negatives are joined to their strategy's mean. Labels
+    name the strategy and are kept off other labels and dots.
+
+    The colour scale spans the strategies' quality, widened to at least four pooled seed sds, so that differences
+    inside the seed noise look alike; a unit far below the rest (under the lower quartile by more than 3
+    interquartile ranges) is drawn in grey and named on the colour bar instead of stretching it."""
+    from matplotlib.colors import Normalize
+
     plt = _pyplot()
     points = [r for r in records if r.get("source") == "all" and r["encoder"] == "reference"
               and r.get("validation.ndcg@10") is not None
@@ -248,22 +280,38 @@ def hardness_diversity(records: list[dict], path: Path) -> Path | None:
     xs = np.concatenate([x[runs], [one[0] for one in shown if one]])
     ys = np.concatenate([y[runs], [one[1] for one in shown if one]])
     cs = np.concatenate([c[runs], [one[2] for one in shown if one]])
-    dots = ax.scatter(xs, ys, c=cs, cmap="viridis", s=45, edgecolors="black")
+    means = np.array([c[members].mean() for members in groups.values()])
+    q1, q3 = np.percentile(means, [25, 75])
+    floor = q1 - 3 * (q3 - q1) if len(means) >= 4 and q3 > q1 else -np.inf
+    outliers = [name for name, m in zip(groups, means, strict=True) if m < floor]
+    low, high = float(means[means >= floor].min()), float(means[means >= floor].max())
+    sds = [np.std(c[m], ddof=1) for m in groups.values() if len(m) > 1]
+    noise = float(np.sqrt(np.mean(np.square(sds)))) if sds else 0.0
+    if high - low < 4 * noise:  # a span inside the seed noise would paint noise as a gradient
+        middle = (high + low) / 2
+        low, high = middle - 2 * noise, middle + 2 * noise
+    cmap = plt.get_cmap("viridis").with_extremes(under="0.7")
+    dots = ax.scatter(xs, ys, c=cs, cmap=cmap, norm=Normalize(low, high), s=45, edgecolors="black")
     labels = []
     for name, members in sorted(groups.items(), key=lambda item: -float(y[item[1]].mean())):
         gx, gy = float(x[members].mean()), float(y[members].mean())
-        if len(members) > 1:  # the seeds of one strategy, joined to their mean
+        if len(members) > 1 and np.ptp(x[members]) + np.ptp(y[members]) > 0:  # own negatives: joined to the mean
             for m in members:
                 ax.plot([gx, x[m]], [gy, y[m]], color="grey", lw=0.6, alpha=0.6, zorder=0)
         text = f"{name} ({len(members)} seeds)" if seeds else str(points[members[0]]["set"])
-        labels.append(ax.annotate(text, (gx, gy), fontsize=7, xytext=(5, 4), textcoords="offset points"))
+        labels.append(ax.annotate(text, (gx, gy), fontsize=7, xytext=(5, 4), textcoords="offset points",
+                                  arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.5, "shrinkA": 0,
+                                              "shrinkB": 4}))  # a leader line: which dot a moved label names
     ax.margins(0.2)  # room for the labels
-    fig.colorbar(dots, ax=ax, label="validation nDCG@10")
+    bar = fig.colorbar(dots, ax=ax, extend="min" if outliers else "neither")
+    noise_text = f"; pooled seed sd {100 * noise:.1f} points" if noise else ""
+    bar.set_label(f"validation nDCG@10 (span {100 * (high - low):.1f} points{noise_text})"
+                  + (f"\ngrey: {', '.join(outliers)} (far below the rest)" if outliers else ""))  # fmt: skip
     ax.set_xlabel("mean margin s(q,p) - s(q,n), reference encoder (lower = harder)")
     ax.set_ylabel("Vendi score of the negatives (higher = more diverse)")
-    ax.set_title("Hardness vs diversity, one point per run" + (" (labels: strategy, at its seeds' mean)" if seeds
-                                                                 else ""), fontsize=10)  # fmt: skip
+    ax.set_title("Hardness vs diversity: one dot per set of negatives (seeds that share theirs are one dot)",
+                 fontsize=10)  # fmt: skip
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    spread_labels(ax, labels)
-    return _save(fig, path)
+    spread_labels(ax, labels, avoid=list(zip(xs, ys, strict=True)))
+    return _save(fig, path, layout=False)  # a new layout would move the dots under labels placed for this one

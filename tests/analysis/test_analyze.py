@@ -262,3 +262,51 @@ def test_evolution_legend_has_one_entry_a_strategy(tmp_path, monkeypatch):
                      "nosisters (negatives at each refresh, reference encoder, 3 runs)"]  # fmt: skip
     colours = {line.get_color() for line in figures[0].axes[0].get_lines()}
     assert len(colours) == 2
+
+
+def test_evolution_keeps_the_refresh_gap_off_the_margin_axis_and_draws_no_empty_panel(tmp_path, monkeypatch):
+    """The training model's refresh score gap is another quantity than the reference encoder's margin: its own
+    panel. Without checkpoints there is no nDCG panel, rather than an empty one."""
+    from negmine.analysis import plots
+
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path, rect=None: figures.append(fig) or path)
+    records = [{"set": "dynamic-seed1", "source": "all", "encoder": "reference", "negatives_at": f"refresh-0{i}",
+                "step": step, "hardness.margin.mean": 0.2 + i / 10, "diversity.vendi": 90.0,
+                "gap.score_wasserstein": 0.1} for i, step in enumerate((0, 23))]  # fmt: skip
+    gaps = [{"set": "dynamic-seed1", "step": step, "score_gap": gap} for step, gap in ((0, 0.1), (23, 0.05))]
+    plots.evolution(records, gaps, tmp_path / "evolution.png")
+    titles = [ax.get_title() for ax in figures[0].axes]
+    assert titles == ["mean margin s(q,p) - s(q,n)", "Vendi score", "Wasserstein(pos, neg scores)",
+                      "refresh score gap, training model"]  # fmt: skip
+    margin, gap = figures[0].axes[0], figures[0].axes[3]
+    assert [list(line.get_ydata()) for line in margin.get_lines()] == [pytest.approx([0.2, 0.3])]
+    assert [list(line.get_ydata()) for line in gap.get_lines()] == [pytest.approx([0.1, 0.05])]
+
+
+def test_hardness_diversity_labels_avoid_the_dots_and_noise_is_not_a_gradient(tmp_path, monkeypatch):
+    """Seeds that share negatives are one dot; no label covers a dot; a quality spread inside the seed noise gets
+    a colour scale of at least four seed sds, and a far outlier is grey instead of stretching the scale."""
+    from negmine.analysis import plots
+
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path, rect=None, layout=True: figures.append(fig) or path)
+    spots = {"a": (0.10, 90.0, 0.660), "b": (0.11, 90.5, 0.662), "c": (0.30, 95.0, 0.664), "d": (0.31, 95.2, 0.661),
+             "e": (0.20, 92.0, 0.663), "reverse": (-0.1, 110.0, 0.57)}  # fmt: skip
+    records = [{"set": f"{name}-seed{seed}", "source": "all", "encoder": "reference", "hardness.margin.mean": h,
+                "diversity.vendi": v, "validation.ndcg@10": q + 0.004 * (seed - 2)}
+               for name, (h, v, q) in spots.items() for seed in (1, 2, 3)]  # fmt: skip
+    plots.hardness_diversity(records, tmp_path / "hd.png")
+    fig = figures[0]
+    ax = fig.axes[0]
+    dots = ax.collections[0]
+    assert len(dots.get_offsets()) == len(spots)  # one dot a set of negatives, not one a run
+    low, high = dots.norm.vmin, dots.norm.vmax
+    assert high - low >= 4 * 0.004 - 1e-9 and low > 0.6  # the seed sd is 0.004; reverse (0.57) is not in the span
+    renderer = fig.canvas.get_renderer()
+    centres = ax.transData.transform(dots.get_offsets())
+    from matplotlib.text import Text
+
+    boxes = [Text.get_window_extent(t, renderer) for t in ax.texts]  # the texts, not their leader lines
+    assert not any(b.x0 <= x <= b.x1 and b.y0 <= y <= b.y1 for b in boxes for x, y in centres)
+    assert "reverse" in fig.axes[1].get_ylabel()
