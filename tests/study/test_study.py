@@ -158,7 +158,8 @@ def test_violins_take_one_run_a_strategy_its_lowest_seed():
     assert first_seeds(scores) == {"plain": 0, "random-seed3": 3, "static-seed1": 1}
 
 
-@pytest.mark.parametrize("name", ["scifact", "scifact-ablation", "scifact-recheck", "release-levers"])
+@pytest.mark.parametrize("name", ["scifact", "scifact-ablation", "scifact-recheck", "release-levers",
+                                  "scifact-release-budget"])
 def test_every_shipped_strategy_gives_a_valid_recipe(name):
     """Each strategy's recipe with the study's budget and its own overrides validates (a mistyped key fails here,
     not hours into a grid)."""
