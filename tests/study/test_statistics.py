@@ -94,3 +94,29 @@ def test_curvature_finds_a_peak_and_refuses_a_saturated_design():
     assert flattening["c"] < 0 and not flattening["peak_inside"] and not flattening["sweet_spot"]
     saturated = curvature([0.1, 0.2, 0.3, 0.2, 0.1], [0.6, 0.7, 0.6, 0.71, 0.61])  # 3 levels, 2 residual df
     assert not saturated["testable"] and "saturated" in saturated["why"]
+
+
+def test_every_committed_report_agrees_with_its_recomputed_paired_table():
+    """Each committed study report's p, Holm p and verdict cells are what negmine.study.tables recomputes from the
+    per-seed differences it prints, and its paired.json ships beside it."""
+    from pathlib import Path
+
+    from negmine.study.tables import amend
+
+    folders = sorted(p.parent for p in (Path(__file__).parents[2] / "docs" / "study").glob("*/report.md"))
+    assert len(folders) >= 4
+    for folder in folders:
+        assert amend(folder, check=True) == [], folder
+
+
+def test_recompute_a_paired_table_by_hand():
+    from negmine.study.tables import recompute
+
+    rows = [{"strategy": "a", "against": "base", "diffs": "+0.0100 +0.0140 +0.0080"},  # t = 6.04, p = 0.0263
+            {"strategy": "b", "against": "base", "diffs": "+0.0100 -0.0100 +0.0000"},  # p = 1
+            {"strategy": "c", "against": "base", "diffs": "+0.0172"}]  # one seed: no test, not in the family
+    a, b, c = recompute(rows)
+    assert a["p_paired_t"] == pytest.approx(0.0263, abs=1e-4) and a["family"] == 2
+    assert a["p_holm"] == pytest.approx(2 * a["p_paired_t"])  # 0.0525: below 0.05 alone, not in a family of 2
+    assert a["verdict"] == "inside the noise"
+    assert b["p_holm"] == pytest.approx(1.0) and c["p_paired_t"] is None and c["verdict"] == "inside the noise"
