@@ -248,11 +248,17 @@ def spread_labels(ax, labels: list, avoid: list | None = None) -> None:
         placed.append(Text.get_window_extent(label, renderer))
 
 
-def hardness_diversity(records: list[dict], path: Path) -> Path | None:
-    """One point per independent unit: the mean margin (reference encoder, lower = harder) against the Vendi score
-    of its negatives, coloured by validation nDCG@10. Seeds that start from the same negatives sit on one spot and
-    are one dot, at their mean quality; seeds with their own negatives are joined to their strategy's mean. Labels
-    name the strategy and are kept off other labels and dots.
+AXIS_LABELS = {"hardness.margin.mean": "mean margin s(q,p) - s(q,n), reference encoder (lower = harder)",
+               "hardness.score.mean": "mean negative score s(q,n), reference encoder (higher = harder)",
+               "diversity.vendi": "Vendi score of the negatives (higher = more diverse)"}  # fmt: skip
+
+
+def hardness_diversity(records: list[dict], path: Path, hardness: str = "hardness.margin.mean",
+                       diversity: str = "diversity.vendi") -> Path | None:  # fmt: skip
+    """One point per independent unit: a hardness measure (default the mean margin, reference encoder) against a
+    diversity measure (default the Vendi score) of its negatives, coloured by validation nDCG@10. Seeds that start
+    from the same negatives sit on one spot and are one dot, at their mean quality; seeds with their own negatives
+    are joined to their strategy's mean. Labels name the strategy and are kept off other labels and dots.
 
     The colour scale spans the strategies' quality, widened to at least four pooled seed sds, so that differences
     inside the seed noise look alike; a unit far below the rest (under the lower quartile by more than 3
@@ -266,8 +272,8 @@ def hardness_diversity(records: list[dict], path: Path) -> Path | None:
     if not points:
         return None
     fig, ax = plt.subplots(figsize=(8, 6))
-    x = np.array([r["hardness.margin.mean"] for r in points])
-    y = np.array([r["diversity.vendi"] for r in points])
+    x = np.array([r[hardness] for r in points])
+    y = np.array([r[diversity] for r in points])
     c = np.array([r["validation.ndcg@10"] for r in points])
     groups: dict[str, list[int]] = {}
     for i, r in enumerate(points):
@@ -307,8 +313,8 @@ def hardness_diversity(records: list[dict], path: Path) -> Path | None:
     noise_text = f"; pooled seed sd {100 * noise:.1f} points" if noise else ""
     bar.set_label(f"validation nDCG@10 (span {100 * (high - low):.1f} points{noise_text})"
                   + (f"\ngrey: {', '.join(outliers)} (far below the rest)" if outliers else ""))  # fmt: skip
-    ax.set_xlabel("mean margin s(q,p) - s(q,n), reference encoder (lower = harder)")
-    ax.set_ylabel("Vendi score of the negatives (higher = more diverse)")
+    ax.set_xlabel(AXIS_LABELS.get(hardness, hardness))
+    ax.set_ylabel(AXIS_LABELS.get(diversity, diversity))
     ax.set_title("Hardness vs diversity: one dot per set of negatives (seeds that share theirs are one dot)",
                  fontsize=10)  # fmt: skip
     ax.grid(alpha=0.3)

@@ -204,7 +204,8 @@ def write_report(spec, out: Path, runs: list[dict], stats: dict, analysis, secon
     with atomic_folder(folder) as tmp:
         written = []
         for path in (correlation_plot(stats["correlations"], spec.quality, tmp / "correlations.png"),
-                     draw.hardness_diversity(analysis.records, tmp / "hardness_diversity.png") if analysis else None,
+                     draw.hardness_diversity(analysis.records, tmp / "hardness_diversity.png", spec.hardness,
+                                             spec.diversity) if analysis else None,
                      draw.score_violins(first_seeds(analysis.scores), tmp / "violins.png")
                      if analysis and analysis.scores else None,
                      draw.evolution(analysis.records, analysis.dynamics, tmp / "evolution.png") if analysis

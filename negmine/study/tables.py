@@ -8,6 +8,7 @@ p, Holm and verdict cells from it, so a reader can check every verdict from a fi
 
     python -m negmine.study.tables docs/study/scifact docs/study/ablation     # rewrite
     python -m negmine.study.tables --check docs/study/*/                      # exit 1 where a cell disagrees
+    python -m negmine.study.tables --redraw docs/study/scifact                # the hardness-diversity map again
 
 References:
     Holm, 1979, "A Simple Sequentially Rejective Multiple Test Procedure".
@@ -136,12 +137,59 @@ def amend(folder: Path, check: bool = False) -> list[str]:
     return []
 
 
+def read_table(report: str, section: str) -> list[dict]:
+    """The first Markdown table under the heading ``## section`` of a report, one dict a row."""
+    lines = report.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip() == f"## {section}"), None)
+    if start is None:
+        return []
+    header = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("| ")), None)
+    if header is None:
+        return []
+    columns = _cells(lines[header])
+    rows = []
+    for line in lines[header + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append(dict(zip(columns, _cells(line), strict=True)))
+    return rows
+
+
+def redraw_map(folder: Path) -> Path | None:
+    """``folder/hardness_diversity.png`` drawn again from the report's strategies table: each strategy's hardness and
+    diversity columns and its quality mean and sd (its seeds stand in as mean - sd, mean, mean + sd, which keep both),
+    for a report whose run records were not kept. Strategies without negatives (empty columns) have no dot."""
+    from negmine.analysis.plots import hardness_diversity
+
+    rows = read_table((folder / "report.md").read_text(), "Strategies")
+    if not rows:
+        return None
+    quality = next(c for c in rows[0] if c.endswith(" mean") and "ndcg" in c)
+    hardness = next(c for c in rows[0] if c.startswith("hardness."))
+    diversity = next(c for c in rows[0] if c.startswith("diversity."))
+    records = []
+    for row in rows:
+        if not row[hardness] or not row[diversity]:
+            continue
+        mean, sd, seeds = float(row[quality]), float(row["sd"] or 0), int(row["seeds"])
+        spread = [mean - sd, mean, mean + sd] if seeds >= 3 else [mean] * seeds
+        spread += [mean] * (seeds - len(spread))
+        records += [{"set": f"{row['strategy']}-seed{k + 1}", "source": "all", "encoder": "reference",
+                     hardness: float(row[hardness]), diversity: float(row[diversity]), "validation.ndcg@10": q}
+                    for k, q in enumerate(spread)]  # fmt: skip
+    return hardness_diversity(records, folder / "hardness_diversity.png", hardness, diversity)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m negmine.study.tables [--check] FOLDER...``"""
+    """``python -m negmine.study.tables [--check | --redraw] FOLDER...``"""
     args = list(sys.argv[1:] if argv is None else argv)
     check = "--check" in args
+    if "--redraw" in args:
+        for folder in (Path(a) for a in args if not a.startswith("--")):
+            print(redraw_map(folder))
+        return 0
     problems = []
-    for folder in (Path(a) for a in args if a != "--check"):
+    for folder in (Path(a) for a in args if not a.startswith("--")):
         problems += [f"{folder}: {p}" for p in amend(folder, check=check)]
     for problem in problems:
         print(problem, file=sys.stderr)

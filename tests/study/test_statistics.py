@@ -120,3 +120,23 @@ def test_recompute_a_paired_table_by_hand():
     assert a["p_holm"] == pytest.approx(2 * a["p_paired_t"])  # 0.0525: below 0.05 alone, not in a family of 2
     assert a["verdict"] == "inside the noise"
     assert b["p_holm"] == pytest.approx(1.0) and c["p_paired_t"] is None and c["verdict"] == "inside the noise"
+
+
+def test_the_map_is_redrawn_from_a_reports_strategies_table(tmp_path, monkeypatch):
+    """One dot a strategy from its table row, at the table's hardness measure, its seeds standing in as mean - sd,
+    mean, mean + sd (which keep both)."""
+    import shutil
+    from pathlib import Path
+
+    from negmine.analysis import plots
+    from negmine.study.tables import redraw_map
+
+    seen = {}
+    monkeypatch.setattr(plots, "hardness_diversity",
+                        lambda records, path, hardness, diversity: seen.update(records=records, hardness=hardness))
+    shutil.copy(Path(__file__).parents[2] / "docs" / "study" / "ablation" / "report.md", tmp_path / "report.md")
+    redraw_map(tmp_path)
+    assert seen["hardness"] == "hardness.score.mean"
+    mid = [r["validation.ndcg@10"] for r in seen["records"] if r["set"].startswith("mid-spread-")]
+    assert np.mean(mid) == pytest.approx(0.6682) and np.std(mid, ddof=1) == pytest.approx(0.0077)
+    assert len(seen["records"]) == 15
