@@ -46,11 +46,14 @@ def read_paired(report: str) -> tuple[list[str], list[dict]]:
     """
     lines = report.splitlines()
     start = next((i for i, line in enumerate(lines) if line.startswith(HEADER)), None)
-    if start is None:
-        return [], []
-    columns = _cells(lines[start])
+    return ([], []) if start is None else _table_at(lines, start)
+
+
+def _table_at(lines: list[str], header: int) -> tuple[list[str], list[dict]]:
+    """The Markdown table whose header is ``lines[header]``: its columns and one dict a row."""
+    columns = _cells(lines[header])
     rows = []
-    for line in lines[start + 2:]:
+    for line in lines[header + 2:]:
         if not line.startswith("|"):
             break
         rows.append(dict(zip(columns, _cells(line), strict=True)))
@@ -144,15 +147,7 @@ def read_table(report: str, section: str) -> list[dict]:
     if start is None:
         return []
     header = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("| ")), None)
-    if header is None:
-        return []
-    columns = _cells(lines[header])
-    rows = []
-    for line in lines[header + 2:]:
-        if not line.startswith("|"):
-            break
-        rows.append(dict(zip(columns, _cells(line), strict=True)))
-    return rows
+    return [] if header is None else _table_at(lines, header)[1]
 
 
 def redraw_map(folder: Path) -> Path | None:
