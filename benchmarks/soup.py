@@ -21,11 +21,11 @@ import time
 from pathlib import Path
 
 from negmine.analysis.analyze import validation_pairs
+from negmine.config import read_yaml
 from negmine.evaluation import evaluate_model
 from negmine.models import load_model
 from negmine.outputs import markdown_table
 from negmine.soup import average_models
-from negmine.training.recipe import read_yaml
 
 
 def score(model_path: Path, recipe: dict) -> float:

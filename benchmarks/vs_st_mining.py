@@ -225,7 +225,8 @@ def same_negatives(work: Path, arms: list[str]) -> dict[str, str]:
 
 def train_arm(arm: str, seed: int, work: Path) -> dict:
     """Train the release recipe's settings on an arm's pairs (or none) for one seed; read back when finished."""
-    from negmine.training.recipe import Recipe, read_yaml
+    from negmine.config import read_yaml
+    from negmine.training.recipe import Recipe
     from negmine.training.run import train
 
     output = work / f"train-{arm}-seed{seed}"

@@ -152,7 +152,7 @@ def analyze(targets: list[Target], config: AnalyzeConfig) -> Analysis:
         max_len = (nset.manifest.get("model") or {}).get("max_seq_length")
         temperature, recipe = config.temperature, None
         if target.run is not None:
-            from negmine.training.recipe import read_yaml
+            from negmine.config import read_yaml
 
             # the run's resolved recipe (as written, not re-validated: it repeats what its sections derived)
             recipe = read_yaml((target.run / "recipe.yaml").read_text()) or {}

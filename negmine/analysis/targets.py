@@ -44,7 +44,7 @@ def run_pairs(run: Path) -> Path:
         return run / "pairs"
     if refresh_folders(run):
         return refresh_folders(run)[0]
-    from negmine.training.recipe import read_yaml
+    from negmine.config import read_yaml
 
     recipe = read_yaml((run / "recipe.yaml").read_text()) or {}
     path = (recipe.get("pairs") or {}).get("path") if isinstance(recipe.get("pairs"), dict) else None

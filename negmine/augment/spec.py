@@ -174,7 +174,7 @@ def parse_augmenter(text: str, option: str = "--augmenter") -> dict[str, Any]:
         >>> parse_augmenter("RandomWordAug:action=delete,aug_p=0.2")
         {'name': 'RandomWordAug', 'params': {'action': 'delete', 'aug_p': 0.2}}
     """
-    from negmine.training.recipe import read_yaml
+    from negmine.config import read_yaml
 
     name, _, rest = text.partition(":")
     params = {}

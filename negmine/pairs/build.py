@@ -427,7 +427,7 @@ def load_pairs_data(config: PairsConfig):
                           data_format=config.data_format)  # fmt: skip
     relabel = None
     if config.relabel:
-        from negmine.analysis.audit import apply_relabel, read_relabel
+        from negmine.data.relabel import apply_relabel, read_relabel
 
         if config.task != "retrieval":
             raise NegmineError("--relabel: relabelled documents have no SUPPORT / CONTRADICT label; "

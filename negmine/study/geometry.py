@@ -45,9 +45,9 @@ def study_geometry(spec, out: Path, runs: list[dict], data_dir: str | None = Non
         >>> rows = study_geometry(spec, Path("runs/study-scifact"), collect_runs(spec, out))  # doctest: +SKIP
     """
     from negmine.analysis.analyze import validation_pairs
+    from negmine.config import read_yaml
     from negmine.encode import Encoder
     from negmine.models import load_model
-    from negmine.training.recipe import read_yaml
 
     key = spec.quality.removeprefix("validation.")
     texts: dict[str, tuple[list[str], list[str]]] = {}

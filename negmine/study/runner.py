@@ -76,7 +76,8 @@ def recipe_changes(recipe, folder: Path) -> list[str] | None:
         >>> recipe_changes(recipe, Path("runs/quality-release/scifact-release-seed1"))  # doctest: +SKIP
         ['model.inference_max_seq_length']
     """
-    from negmine.training.recipe import DATA_KEYS_IN_PAIRS, Recipe, read_yaml
+    from negmine.config import read_yaml
+    from negmine.training.recipe import DATA_KEYS_IN_PAIRS, Recipe
 
     if not (folder / "recipe.yaml").is_file():
         return None
@@ -204,8 +205,8 @@ def negatives_unit(folder: Path) -> str:
         >>> negatives_unit(Path("runs/study/runs/static-seed1"))  # doctest: +SKIP
         'negatives:3f2a...'
     """
+    from negmine.config import read_yaml
     from negmine.pairs.build import file_fingerprint
-    from negmine.training.recipe import read_yaml
 
     recipe = read_yaml((folder / "recipe.yaml").read_text()) if (folder / "recipe.yaml").is_file() else {}
     if recipe.get("refresh"):
@@ -239,10 +240,10 @@ def per_query_scores(spec: StudySpec, out: Path, runs: list[dict], backfill: boo
     ``metrics.json``; a run trained before negmine kept them is evaluated once more with its model and the values
     are added to its ``metrics.json`` (``backfill``; one corpus encoding a run)."""
     from negmine.analysis.analyze import validation_pairs
+    from negmine.config import read_yaml
     from negmine.evaluation import evaluate_model
     from negmine.models import load_model
     from negmine.outputs import write_json
-    from negmine.training.recipe import read_yaml
 
     if spec.quality != "validation.ndcg@10":
         return {}

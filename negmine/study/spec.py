@@ -90,7 +90,8 @@ def load_study(path: str | Path) -> StudySpec:
     Raises:
         NegmineError: one line naming the file and the field.
     """
-    from negmine.training.recipe import load_recipe, read_yaml
+    from negmine.config import read_yaml
+    from negmine.training.recipe import load_recipe
 
     path = Path(path)
     if not path.is_file():

@@ -4,7 +4,6 @@ dotted overrides from the command line (``--loss.weights.mnrl 0.5``)."""
 from __future__ import annotations
 
 import functools
-import re
 import typing
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +22,7 @@ from pydantic import (
 )
 
 from negmine.backends import Backend
+from negmine.config import read_yaml
 from negmine.errors import NegmineError, describe_validation_error
 from negmine.losses.combined import DEFAULT_WEIGHTS
 from negmine.mining.schedules import CurriculumStage, RandomRateSchedule
@@ -30,33 +30,6 @@ from negmine.models import BASE_MODEL
 from negmine.pairs.build import PairsConfig
 
 Strict = ConfigDict(extra="forbid")
-
-
-class RecipeLoader(yaml.SafeLoader):
-    """PyYAML's safe loader with YAML 1.2 booleans and floats: only ``true`` and ``false`` are booleans, so the
-    Trainer's ``eval_strategy: no`` stays the string ``"no"`` instead of YAML 1.1's ``False``, and ``1e-4`` is a
-    float, not a string."""
-
-
-RecipeLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-RecipeLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-                                   list("tTfF"))  # fmt: skip
-# YAML 1.2 floats need no dot: `learning_rate: 1e-4` is a number, not the string PyYAML makes of it.
-RecipeLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"),
-                                   list("-+0123456789"))  # fmt: skip
-
-
-def read_yaml(text: str) -> Any:
-    """A recipe's YAML (a file or one override value) read with :class:`RecipeLoader`.
-
-    Example:
-        >>> read_yaml("{eval_strategy: no, bf16: true, warmup_steps: 0.1, learning_rate: 1e-4}")
-        {'eval_strategy': 'no', 'bf16': True, 'warmup_steps': 0.1, 'learning_rate': 0.0001}
-    """
-    return yaml.load(text, Loader=RecipeLoader)  # a SafeLoader subclass: no arbitrary objects
 
 
 class ModelSection(BaseModel):
