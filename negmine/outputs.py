@@ -70,6 +70,23 @@ def write_text(path: str | Path, text: str, overwrite: bool = False) -> Path:
     return path
 
 
+def json_default(value):
+    """``json.dumps``' ``default``: numpy scalars and arrays as Python numbers and lists, anything else as its text.
+
+    Example:
+        >>> import json, numpy as np
+        >>> json.dumps({"n": np.int64(3), "v": np.array([0.5])}, default=json_default)
+        '{"n": 3, "v": [0.5]}'
+    """
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
 def write_json(path: str | Path, data: object, overwrite: bool = False) -> Path:
     """Write ``data`` as indented JSON atomically.
 

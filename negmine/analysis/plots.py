@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 
-def _pyplot():
+def pyplot():
     try:
         import matplotlib
     except ImportError as error:
@@ -24,11 +24,11 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: Path, rect: tuple[float, float, float, float] | None = None, layout: bool = True) -> Path:
+def save_figure(fig, path: Path, rect: tuple[float, float, float, float] | None = None, layout: bool = True) -> Path:
     if layout:  # rect: the share of the figure the panels may take (room for a figure legend)
         fig.tight_layout(rect=rect)
     fig.savefig(path, dpi=110)
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return path
 
 
@@ -44,7 +44,7 @@ def score_violins(scores: dict[str, dict[str, np.ndarray]], path: Path, columns:
     Returns:
         ``path``.
     """
-    plt = _pyplot()
+    plt = pyplot()
     names = list(scores)
     columns = max(1, min(columns, len(names)))
     rows = -(-len(names) // columns)
@@ -72,13 +72,13 @@ def score_violins(scores: dict[str, dict[str, np.ndarray]], path: Path, columns:
     for ax in axes[:, 0]:
         ax.set_ylabel("reference cosine s(q, ·)", fontsize=8)
     fig.suptitle("Positive (green) vs negative (red) scores, reference encoder")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def embedding_map(vectors: np.ndarray, kinds: list[str], path: Path, seed: int = 0, title: str = "") -> Path:
     """A 2-D map (UMAP with ``random_state=seed``, t-SNE when umap-learn is missing) of claims, positives and
     negatives, coloured by kind and source."""
-    plt = _pyplot()
+    plt = pyplot()
     try:
         import umap
 
@@ -104,7 +104,7 @@ def embedding_map(vectors: np.ndarray, kinds: list[str], path: Path, seed: int =
     ax.set_ylabel(f"{method} 2")
     ax.set_title(title or f"{method} map of claims, positives and negatives (reference encoder)")
     ax.legend(fontsize=8, markerscale=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: points stay visible
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 EVOLUTION = [("hardness.margin.mean", "mean margin s(q,p) - s(q,n)"), ("diversity.vendi", "Vendi score"),
@@ -114,7 +114,7 @@ EVOLUTION = [("hardness.margin.mean", "mean margin s(q,p) - s(q,n)"), ("diversit
 def evolution(records: list[dict], dynamics: list[dict], path: Path) -> Path | None:
     """Hardness, diversity, gap and validation nDCG@10 of each run's negatives measured with each checkpoint (and
     the trained model), over training steps; a dynamic run's refresh history adds its score gap."""
-    plt = _pyplot()
+    plt = pyplot()
     series: dict[str, dict[int, dict]] = {}
     for r in records:
         if r.get("source") == "all" and r.get("step") is not None and r["encoder"] != "reference":
@@ -191,7 +191,7 @@ def evolution(records: list[dict], dynamics: list[dict], path: Path) -> Path | N
                 labels.append(text)
     fig.legend(handles, labels, loc="lower center", ncol=min(3, max(1, len(labels))), fontsize=8, frameon=False)
     fig.suptitle("The negatives over training: measured with each checkpoint, re-mined at each refresh", fontsize=11)
-    return _save(fig, path, rect=(0, 0.06 * ((len(labels) + 2) // 3), 1, 1))
+    return save_figure(fig, path, rect=(0, 0.06 * ((len(labels) + 2) // 3), 1, 1))
 
 
 def strategy_of(run: str) -> str:
@@ -265,7 +265,7 @@ def hardness_diversity(records: list[dict], path: Path, hardness: str = "hardnes
     interquartile ranges) is drawn in grey and named on the colour bar instead of stretching it."""
     from matplotlib.colors import Normalize
 
-    plt = _pyplot()
+    plt = pyplot()
     points = [r for r in records if r.get("source") == "all" and r["encoder"] == "reference"
               and r.get("validation.ndcg@10") is not None
               and not (str(r.get("negatives_at", "")).startswith("refresh-") and r["negatives_at"] != "refresh-00")]
@@ -320,4 +320,4 @@ def hardness_diversity(records: list[dict], path: Path, hardness: str = "hardnes
     ax.grid(alpha=0.3)
     fig.tight_layout()
     spread_labels(ax, labels, avoid=list(zip(xs, ys, strict=True)))
-    return _save(fig, path, layout=False)  # a new layout would move the dots under labels placed for this one
+    return save_figure(fig, path, layout=False)  # a new layout would move the dots under labels placed for this one

@@ -9,7 +9,7 @@ import html
 import json
 from pathlib import Path
 
-from negmine.outputs import atomic_folder, check_writable, markdown_table
+from negmine.outputs import atomic_folder, check_writable, json_default, markdown_table
 
 SUMMARY = [
     ("set", "set"), ("encoder", "encoder"), ("negatives_at", "negatives"), ("source", "source"), ("negatives", "n"),
@@ -131,22 +131,12 @@ def write_analysis(analysis, out: Path, manifest: dict, skipped: list[str], seco
                      draw.hardness_diversity(analysis.records, tmp / "hardness_diversity.png")):  # fmt: skip
             if path is not None:
                 written.append(path.name)
-        (tmp / "metrics.json").write_text(json.dumps(analysis.records, indent=1, default=_plain) + "\n")
-        (tmp / "dynamics.json").write_text(json.dumps(analysis.dynamics, indent=1, default=_plain) + "\n")
+        (tmp / "metrics.json").write_text(json.dumps(analysis.records, indent=1, default=json_default) + "\n")
+        (tmp / "dynamics.json").write_text(json.dumps(analysis.dynamics, indent=1, default=json_default) + "\n")
         manifest = {**manifest, "timings": {k: round(v, 3) for k, v in analysis.timings.items()},
                     "seconds": round(seconds, 2), "plots": written}  # fmt: skip
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_plain) + "\n")
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=json_default) + "\n")
         text = report_markdown(analysis, written, skipped, seconds)
         (tmp / "report.md").write_text(text)
         (tmp / "report.html").write_text(report_html(text, tmp, written))
     return written
-
-
-def _plain(value):
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)

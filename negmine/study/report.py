@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from negmine.analysis.report import _plain, report_html
-from negmine.outputs import atomic_folder, markdown_table
+from negmine.analysis.report import report_html
+from negmine.outputs import atomic_folder, json_default, markdown_table
 
 
 def _left_out(entry: dict | None) -> str:
@@ -20,12 +20,12 @@ def _left_out(entry: dict | None) -> str:
 
 def correlation_plot(correlations: list[dict], quality: str, path: Path) -> Path | None:
     """Spearman's rho of each metric with quality, with its 95% bootstrap interval, one bar a metric."""
-    from negmine.analysis.plots import _pyplot, _save
+    from negmine.analysis.plots import pyplot, save_figure
 
     rows = [c for c in correlations if c["spearman"] is not None]
     if not rows:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.5))
     y = range(len(rows))
     rho = [c["spearman"] for c in rows]
@@ -43,7 +43,7 @@ def correlation_plot(correlations: list[dict], quality: str, path: Path) -> Path
     ax.set_title(f"Which properties of the negatives go with quality ({most} independent units:\n"
                  "runs that trained on the same negatives count once)")
     ax.grid(axis="x", alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def first_seeds(scores: dict) -> dict:
@@ -214,7 +214,7 @@ def write_report(spec, out: Path, runs: list[dict], stats: dict, analysis, secon
                 written.append(path.name)
         document = {"spec": spec.model_dump(mode="json"), "runs": runs, "statistics": stats, "trained_now": trained,
                     "seconds": round(seconds, 1), "records": analysis.records if analysis else []}  # fmt: skip
-        (tmp / "study.json").write_text(json.dumps(document, indent=1, default=_plain) + "\n")
+        (tmp / "study.json").write_text(json.dumps(document, indent=1, default=json_default) + "\n")
         text = report_markdown(spec, stats, runs, written, seconds, trained)
         (tmp / "report.md").write_text(text)
         (tmp / "report.html").write_text(report_html(text, tmp, written))

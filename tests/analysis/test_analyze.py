@@ -214,9 +214,9 @@ def test_a_further_model_measures_the_same_pairs(pairs_dir, tiny_model_path, tmp
 
 
 def test_labels_of_nearby_points_are_moved_apart():
-    from negmine.analysis.plots import _pyplot, spread_labels, strategy_of
+    from negmine.analysis.plots import pyplot, spread_labels, strategy_of
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots()
     ax.scatter([0, 0.01, 0.02, 1], [0, 0.01, 0, 1])
     labels = [ax.annotate(f"strategy-{i}", (x, y), xytext=(5, 4), textcoords="offset points")
@@ -251,7 +251,7 @@ def test_evolution_legend_has_one_entry_a_strategy(tmp_path, monkeypatch):
     from negmine.analysis import plots
 
     figures = []
-    monkeypatch.setattr(plots, "_save", lambda fig, path, rect=None: figures.append(fig) or path)
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, rect=None: figures.append(fig) or path)
     records = [{"set": f"{name}-seed{seed}", "source": "all", "encoder": "reference", "negatives_at": f"refresh-0{i}",
                 "step": step, "hardness.margin.mean": 0.2 + i / 10}
                for name in ("dynamic", "nosisters") for seed in (1, 2, 3)
@@ -270,7 +270,7 @@ def test_evolution_keeps_the_refresh_gap_off_the_margin_axis_and_draws_no_empty_
     from negmine.analysis import plots
 
     figures = []
-    monkeypatch.setattr(plots, "_save", lambda fig, path, rect=None: figures.append(fig) or path)
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, rect=None: figures.append(fig) or path)
     records = [{"set": "dynamic-seed1", "source": "all", "encoder": "reference", "negatives_at": f"refresh-0{i}",
                 "step": step, "hardness.margin.mean": 0.2 + i / 10, "diversity.vendi": 90.0,
                 "gap.score_wasserstein": 0.1} for i, step in enumerate((0, 23))]  # fmt: skip
@@ -290,7 +290,7 @@ def test_hardness_diversity_labels_avoid_the_dots_and_noise_is_not_a_gradient(tm
     from negmine.analysis import plots
 
     figures = []
-    monkeypatch.setattr(plots, "_save", lambda fig, path, rect=None, layout=True: figures.append(fig) or path)
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, rect=None, layout=True: figures.append(fig) or path)
     spots = {"a": (0.10, 90.0, 0.660), "b": (0.11, 90.5, 0.662), "c": (0.30, 95.0, 0.664), "d": (0.31, 95.2, 0.661),
              "e": (0.20, 92.0, 0.663), "reverse": (-0.1, 110.0, 0.57)}  # fmt: skip
     records = [{"set": f"{name}-seed{seed}", "source": "all", "encoder": "reference", "hardness.margin.mean": h,
