@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from negmine.analysis.diversity import corpus_clusters, sample_rows, uniformity
+from negmine.analysis.diversity import corpus_clusters
 from negmine.analysis.false_negatives import judge_flags, sister_documents
-from negmine.analysis.geometry import alignment, linear_cka
+from negmine.analysis.geometry import model_geometry
 from negmine.analysis.measure import Context, SetVectors, encode_set, measure_set, triplet_scores
 from negmine.analysis.negatives import NegativeSet, load_negative_set, load_pairs_data
 from negmine.analysis.targets import Target, checkpoints
@@ -272,10 +272,7 @@ def validation_pairs(recipe: dict, data_dir: str | None = None):
     options = section.source_options()
     options.update(data_dir=data_dir or options["data_dir"], extra_training=())
     validation = load_retrieval(section.dataset, "validation", **options)
-    pairs = [(q, d) for q, docs in sorted(validation.relevant_docs().items()) for d in sorted(docs)]
-    doc_ids = sorted({d for _, d in pairs})
-    texts = dict(zip(doc_ids, validation.document_texts(doc_ids), strict=True))
-    return validation, [validation.queries[q] for q, _ in pairs], [texts[d] for _, d in pairs]
+    return (validation, *validation.judged_texts())
 
 
 def _with_geometry(records, target, recipe, encoder, reference, data, config, step) -> list[dict]:
@@ -286,11 +283,8 @@ def _with_geometry(records, target, recipe, encoder, reference, data, config, st
         return records
     q = encoder.encode(claims, role="query")
     d = encoder.encode(docs, role="document")
-    both = np.concatenate([q, d])
-    extra = {"geometry.alignment": alignment(q, d),
-             "geometry.uniformity": uniformity(sample_rows(both, config.limit, config.seed), limit=config.limit)}
     rq, rd = reference.encode(claims, role="query"), reference.encode(docs, role="document")
-    extra["geometry.cka_reference"] = linear_cka(np.concatenate([rq, rd]), both)
+    extra = model_geometry(q, d, np.concatenate([rq, rd]), limit=config.limit, seed=config.seed)
     extra.update(_checkpoint_ndcg(target.run, step, encoder, validation, records[0]["encoder"]))
     return [{**r, **extra} for r in records]
 

@@ -38,3 +38,31 @@ def linear_cka(a: np.ndarray, b: np.ndarray) -> float:
     b = b - b.mean(0)
     cross = np.linalg.norm(b.T @ a) ** 2
     return float(cross / (np.linalg.norm(a.T @ a) * np.linalg.norm(b.T @ b)))
+
+
+def model_geometry(claims: np.ndarray, documents: np.ndarray, reference: np.ndarray | None = None,
+                   limit: int = 2000, seed: int = 0) -> dict:  # fmt: skip
+    """One model's geometry on (claim, relevant document) pairs: alignment of the pairs, uniformity of all the
+    embeddings (at most ``limit`` sampled), and linear CKA with a reference model's embeddings of the same texts.
+
+    Args:
+        claims, documents: the model's embeddings of the pairs' two sides, row i of each a pair.
+        reference: the reference model's embeddings of the claims then the documents (optional).
+        limit, seed: the uniformity sample.
+
+    Returns:
+        ``{"geometry.alignment", "geometry.uniformity"}`` and, with ``reference``, ``"geometry.cka_reference"``.
+
+    Example:
+        >>> x = np.eye(2)
+        >>> model_geometry(x, x, reference=np.concatenate([x, x]))["geometry.cka_reference"]
+        1.0
+    """
+    from negmine.analysis.diversity import uniformity
+
+    both = np.concatenate([claims, documents])
+    out = {"geometry.alignment": alignment(claims, documents),
+           "geometry.uniformity": uniformity(both, limit=limit, seed=seed)}  # fmt: skip
+    if reference is not None:
+        out["geometry.cka_reference"] = linear_cka(reference, both)
+    return out

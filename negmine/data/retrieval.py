@@ -81,6 +81,24 @@ class RetrievalData:
         relevant = {qid: {doc for doc, score in docs.items() if score > 0} for qid, docs in self.qrels.items()}
         return {qid: docs for qid, docs in relevant.items() if docs}
 
+    def judged_pairs(self) -> list[tuple[str, str]]:
+        """Every relevant (query id, document id) judgement: the queries in their qrels order, each query's documents
+        sorted; the rows of plain (anchor, positive) training and of the geometry measures."""
+        return [(qid, doc) for qid, docs in self.relevant_docs().items() for doc in sorted(docs)]
+
+    def judged_texts(self) -> tuple[list[str], list[str]]:
+        """The query and document texts of :meth:`judged_pairs`, as two aligned lists.
+
+        Example:
+            >>> data = RetrievalData({"d1": {"title": "", "text": "A dog."}}, {"q1": "Dogs?"}, {"q1": {"d1": 1}})
+            >>> data.judged_texts()
+            (['Dogs?'], ['A dog.'])
+        """
+        pairs = self.judged_pairs()
+        doc_ids = sorted({doc for _, doc in pairs})
+        texts = dict(zip(doc_ids, self.document_texts(doc_ids), strict=True))
+        return [self.queries[qid] for qid, _ in pairs], [texts[doc] for _, doc in pairs]
+
     def document_texts(self, ids: Iterable[str] | None = None) -> list[str]:
         """Title and text joined by a space (as BEIR's dense models read them), in corpus order or that of ``ids``."""
         ids = self.corpus.keys() if ids is None else ids

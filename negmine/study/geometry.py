@@ -20,8 +20,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from negmine.analysis.diversity import uniformity
-from negmine.analysis.geometry import alignment, linear_cka
+from negmine.analysis.geometry import linear_cka, model_geometry
 
 
 def study_geometry(spec, out: Path, runs: list[dict], data_dir: str | None = None,
@@ -82,8 +81,7 @@ def study_geometry(spec, out: Path, runs: list[dict], data_dir: str | None = Non
         reference, _ = embed("reference", spec.reference, recipe)
         with threadpool_limits(1, user_api="blas"):
             row = {"strategy": run["strategy"], "seed": run["seed"], "run": run["run"],
-                   "geometry.alignment": alignment(both[:n], both[n:]), "geometry.uniformity": uniformity(both),
-                   "geometry.cka_reference": linear_cka(reference, both), key: run.get(key)}  # fmt: skip
+                   **model_geometry(both[:n], both[n:], reference), key: run.get(key)}  # fmt: skip
         rows.append(row)
     if spec.geometry_against:
         models = {(r["strategy"], r["seed"]): r["run"] for r in rows}
@@ -99,8 +97,7 @@ def study_geometry(spec, out: Path, runs: list[dict], data_dir: str | None = Non
         ref = vectors["reference", first["data_key"]]
         with threadpool_limits(1, user_api="blas"):
             rows.insert(0, {"strategy": "reference (untrained)", "seed": None, "run": str(spec.reference),
-                            "geometry.alignment": alignment(ref[:n], ref[n:]), "geometry.uniformity": uniformity(ref),
-                            "geometry.cka_reference": 1.0, key: None})  # fmt: skip
+                            **model_geometry(ref[:n], ref[n:]), "geometry.cka_reference": 1.0, key: None})
     return rows
 
 

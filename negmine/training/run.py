@@ -40,11 +40,8 @@ def plain_pairs(recipe: Recipe):
     """(anchor, positive) rows from the training split's relevance judgements: no mined negatives."""
     from datasets import Dataset
 
-    data = load_split(recipe, "train")
-    ids = list(data.corpus)
-    texts = dict(zip(ids, data.document_texts(ids), strict=True))
-    rows = [(data.queries[q], texts[d]) for q, docs in data.relevant_docs().items() for d in sorted(docs)]
-    return Dataset.from_dict({"anchor": [a for a, _ in rows], "positive": [p for _, p in rows]})
+    anchors, positives = load_split(recipe, "train").judged_texts()
+    return Dataset.from_dict({"anchor": anchors, "positive": positives})
 
 
 def training_pairs(recipe: Recipe, output: Path, show_progress_bar: bool):
@@ -91,7 +88,7 @@ def refresh_callback(recipe: Recipe, memory=None, output: Path | None = None):
     data = load_split(recipe, "train")
     doc_ids, query_ids = list(data.corpus), list(data.queries)
     doc_index, query_index = {d: i for i, d in enumerate(doc_ids)}, {q: i for i, q in enumerate(query_ids)}
-    rows = [(query_index[q], doc_index[d]) for q, docs in data.relevant_docs().items() for d in sorted(docs)]
+    rows = [(query_index[q], doc_index[d]) for q, d in data.judged_pairs()]
     config = recipe.pairs_config()
     params = config.mining if config is not None else MiningParams(num_negatives=1)
     options = recipe.refresh.model_dump(exclude={"random_rate", "curriculum"})
