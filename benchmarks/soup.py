@@ -41,7 +41,7 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help="Re-evaluate each final model first.")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
-    from scipy.stats import ttest_rel
+    from negmine.study.statistics import paired_comparison
 
     work = Path(args.work)
     rows = []
@@ -60,11 +60,11 @@ def main() -> None:
             row["final_reevaluated"] = score(run / "model", recipe)
         rows.append(row)
         print(markdown_table([row], list(row)), flush=True)
-    diffs = [r["diff"] for r in rows]
-    soups, finals = [r["checkpoint_soup"] for r in rows], [r["final"] for r in rows]
-    paired = {"runs": len(rows), "mean_diff": statistics.mean(diffs),
-              "sd": statistics.stdev(diffs) if len(diffs) > 1 else 0.0, "wins": sum(d > 0 for d in diffs),
-              "p_paired_t": float(ttest_rel(soups, finals).pvalue) if len(rows) > 1 else None}  # fmt: skip
+    # the study's paired test (one comparison: its own family), each run a pair of soup and final model
+    finals = [r["final"] for r in rows]
+    c = paired_comparison({i: r["checkpoint_soup"] for i, r in enumerate(rows)}, dict(enumerate(finals)))
+    paired = {"runs": c["seeds"], "mean_diff": c["mean_diff"], "sd": c["sd_diff"], "wins": c["wins"],
+              "p_paired_t": c["p_paired_t"], "ci95": c["ci95_diff"], "verdict": c["verdict"]}  # fmt: skip
     print(markdown_table([paired], list(paired)))
 
     recipe = read_yaml((Path(args.runs[0]) / "recipe.yaml").read_text())
