@@ -3,7 +3,7 @@ and swaps them into the training data in place, without restarting the trainer.
 
 At each refresh it encodes the queries (all, or a random fraction of them, as ANCE does) and the corpus (all of it,
 or only a candidate pool: the union of every query's top candidates at the first mining) with the current model,
-searches a fresh exact FAISS index (or the two trees of :class:`~negmine.search.balltree.BallTreeSearcher`),
+searches a fresh exact FAISS index (or the two trees of :class:`~negmine.search.balltree.BallTreeSampler`),
 mines with the static miner's filters (:func:`~negmine.mining.static.mine_negatives`) in the window of the
 curriculum stage in force, replaces negatives by random ones at the scheduled rate, and writes the new rows over
 the old ones. Each refresh is logged: its time, the score gap between positives and negatives, the overlap with
@@ -62,7 +62,7 @@ class HardNegativeRefresh(TrainerCallback):
         curriculum: stages that move the window over epochs; a stage's ``num_negatives`` is how many of the
             negative columns hold mined negatives, the rest random ones.
         searcher: ``faiss`` (the static miner's filters over an exact index) or ``balltree`` (one negative a row
-            from :class:`~negmine.search.balltree.BallTreeSearcher`: the nearest claim or abstract).
+            from :class:`~negmine.search.balltree.BallTreeSampler`: the nearest claim or abstract).
         exclude_shared_positives: with the balltree searcher, never take as a claim's negative another claim that
             cites one of its abstracts (a sister claim: the same finding, or its negation, about the same evidence).
         batch_size: encoding batch size.
@@ -365,7 +365,7 @@ class HardNegativeRefresh(TrainerCallback):
 
     def _balltree_negatives(self, all_queries, queries, query_vectors, doc_vectors, docs, rate):
         """One negative per query from the two trees (the nearest allowed claim or abstract, or a random one)."""
-        from negmine.search.balltree import BallTreeSearcher
+        from negmine.search.balltree import BallTreeSampler
 
         local = {int(d): i for i, d in enumerate(docs)}
         positives = [[local[d] for d in p if d in local] for p in self.positives]
@@ -376,9 +376,9 @@ class HardNegativeRefresh(TrainerCallback):
                 for doc in cited:
                     citing.setdefault(doc, set()).add(query)
             sisters = [set().union(*(citing[d] for d in cited)) if cited else set() for cited in self.positives]
-        searcher = BallTreeSearcher(all_queries, doc_vectors, positives, point_positives=sisters,
+        searcher = BallTreeSampler(all_queries, doc_vectors, positives, point_positives=sisters,
                                     seed=int(self.rng.integers(2**31)))  # fmt: skip
-        found = searcher.search(zip(queries.tolist(), query_vectors, strict=True), rate)
+        found = searcher.sample(zip(queries.tolist(), query_vectors, strict=True), rate)
         new = np.asarray([[index if source == "point" else docs[index]] for source, index in found], dtype=np.int64)
         sources = np.asarray([["claim" if source == "point" else "abstract"] for source, _ in found], dtype=object)
         return new, sources, searcher.last_random[:, None].copy()

@@ -1,5 +1,6 @@
-"""``BallTreeSearcher``: one negative per point from two trees (the points' own side and the counter side), with a
-scheduled share of random negatives; the same interface backed by an exact FAISS index.
+"""``BallTreeSampler``: one negative per point from two trees (the points' own side and the counter side), with a
+scheduled share of random negatives; the trees are ``ExactIndex`` searchers (scikit-learn's BallTree, or an exact
+FAISS L2 index that gives the same neighbours).
 
 The design comes from bi-encoder training code that keeps two scikit-learn BallTrees, one over each side of the
 training pairs (claims and abstracts, say). A point's negative is its nearest neighbour in either tree, the point
@@ -15,22 +16,24 @@ References:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Literal, NamedTuple
+from typing import Literal
 
 import numpy as np
+
+from negmine.search.results import SearchResults
 
 SOURCES = ("point", "counter")
 
 
-class Neighbours(NamedTuple):
-    """Each query's neighbours, nearest first: euclidean ``distances`` and ``indices``, as ``(D, I)`` in FAISS."""
-
-    distances: np.ndarray
-    indices: np.ndarray
-
-
 class ExactIndex:
-    """Exact euclidean k-nearest neighbours over one embedding set: a scikit-learn ``BallTree`` or a FAISS flat index.
+    """Exact euclidean k-nearest neighbours over one embedding set, a scikit-learn ``BallTree`` or a FAISS flat L2
+    index, with the searchers' interface: ``search(queries, k) -> SearchResults``, its scores the negative euclidean
+    distances (higher is closer).
+
+    Why not negmine's dense searcher (:func:`negmine.search.dense.dense_searcher`): that one ranks by inner product,
+    this one by euclidean distance, the metric of the BallTree design the balltree recipes reproduce, over embeddings
+    that need not be normalised; the ``balltree`` backend is scikit-learn's tree itself, and ``faiss`` the check
+    that it finds the same neighbours.
 
     Args:
         embeddings: ``(n, dim)`` vectors.
@@ -39,7 +42,7 @@ class ExactIndex:
 
     Example:
         >>> x = np.eye(4, dtype="float32")
-        >>> ExactIndex(x).query(x[:1] * 0.9, k=2).indices[0, 0]
+        >>> ExactIndex(x).search(x[:1] * 0.9, k=2).indices[0, 0]
         np.int64(0)
     """
 
@@ -62,18 +65,19 @@ class ExactIndex:
     def __len__(self) -> int:
         return len(self.embeddings)
 
-    def query(self, queries: np.ndarray, k: int) -> Neighbours:
-        """The ``k`` nearest vectors of each query (fewer columns when the set is smaller)."""
+    def search(self, queries: np.ndarray, k: int) -> SearchResults:
+        """The ``k`` nearest vectors of each query (fewer columns when the set is smaller), nearest first; scores are
+        minus the euclidean distances."""
         k = min(k, len(self))
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         if self.backend == "balltree":
             distances, indices = self.index.query(queries, k=k)
-            return Neighbours(distances.astype(np.float32), indices.astype(np.int64))
+            return SearchResults(-distances.astype(np.float32), indices.astype(np.int64))
         squared, indices = self.index.search(queries, k)
-        return Neighbours(np.sqrt(np.maximum(squared, 0)), indices.astype(np.int64))
+        return SearchResults(-np.sqrt(np.maximum(squared, 0)), indices.astype(np.int64))
 
 
-class BallTreeSearcher:
+class BallTreeSampler:
     """A negative for each training point from the point tree or the counter tree, or at random.
 
     Args:
@@ -89,8 +93,8 @@ class BallTreeSearcher:
     Example:
         >>> rng = np.random.default_rng(0)
         >>> claims, abstracts = rng.normal(size=(5, 8)), rng.normal(size=(20, 8))
-        >>> searcher = BallTreeSearcher(claims, abstracts, positives=[[0], [1], [2], [3], [4]])
-        >>> negatives = searcher.search([(0, claims[0]), (1, claims[1])], random_rate=0.0)
+        >>> sampler = BallTreeSampler(claims, abstracts, positives=[[0], [1], [2], [3], [4]])
+        >>> negatives = sampler.sample([(0, claims[0]), (1, claims[1])], random_rate=0.0)
         >>> [source in ("point", "counter") for source, index in negatives]
         [True, True]
     """
@@ -128,13 +132,13 @@ class BallTreeSearcher:
         for source in SOURCES:
             excluded = [self.excluded[source][i] for i in indices]
             k = 1 + max((len(e) for e in excluded), default=0)
-            found = self.trees[source].query(embeddings, k)
+            found = self.trees[source].search(embeddings, k)
             choice = np.full(len(indices), -1, dtype=np.int64)
             distance = np.full(len(indices), np.inf, dtype=np.float32)
             for row, skip in enumerate(excluded):
-                for d, j in zip(found.distances[row], found.indices[row], strict=True):
+                for score, j in zip(found.scores[row], found.indices[row], strict=True):
                     if j not in skip:
-                        choice[row], distance[row] = j, d
+                        choice[row], distance[row] = j, -score
                         break
             best[source] = (choice, distance)
         from_counter = best["counter"][1] <= best["point"][1]  # ties go to the counter side
@@ -152,8 +156,8 @@ class BallTreeSearcher:
                 return source, candidate
         raise ValueError(f"point {index}: no allowed random candidate found")
 
-    def search(self, points: Iterable[tuple[int, np.ndarray]], random_rate: float = 0.0) -> list[tuple[str, int]]:
-        """One negative per point.
+    def sample(self, points: Iterable[tuple[int, np.ndarray]], random_rate: float = 0.0) -> list[tuple[str, int]]:
+        """One negative per point (a sampler, not a searcher: no k, one choice a point).
 
         Args:
             points: ``(index, embedding)`` pairs; the index is the point's row in ``points`` (for the exclusions).

@@ -83,7 +83,7 @@ class BallTreeEvaluator(SentenceEvaluator):
             {'top1_accuracy': 0.5, 'top2_accuracy': 1.0, 'pair_probability': 0.4998}
         """
         anchors, truth = points[self.pairs[:, 0]], self.pairs[:, 1]
-        found = ExactIndex(counters, self.backend).query(anchors, self.k[-1]).indices
+        found = ExactIndex(counters, self.backend).search(anchors, self.k[-1]).indices
         metrics = {f"top{k}_accuracy": float((found[:, :k] == truth[:, None]).any(axis=1).mean()) for k in self.k}
         logits = self.scale * anchors @ counters.T
         logits -= logits.max(axis=1, keepdims=True)
