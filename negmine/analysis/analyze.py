@@ -184,7 +184,7 @@ def analyze(targets: list[Target], config: AnalyzeConfig) -> Analysis:
                      "step": step, "negatives_at": target.pairs.name, **run_keys}  # fmt: skip
             if role == "reference" and target.pairs.name.startswith("refresh-"):
                 label["step"] = (nset.manifest.get("refresh") or {}).get("step")
-            with threadpool_limits(1, user_api="blas"):  # BLAS threads beside torch's oversubscribe the cores and stall eigh
+            with threadpool_limits(1, user_api="blas"):  # BLAS threads beside torch's oversubscribe the cores
                 records = measure_set(nset, vectors, context, flags, label)
             if target.run is not None and role != "reference":
                 records = _with_geometry(records, target, recipe, encoder, models.encoder(config.reference, max_len),

@@ -75,8 +75,8 @@ class HardNegativeRefresh(TrainerCallback):
         backend: the backend of the later minings, which encode with the model in training: ``torch`` (the model
             itself), or an export of its current weights made at each refresh (into a temporary folder, deleted
             when the weights change) and encoded with; ``auto`` (the default) takes ``openvino`` (f32: the same
-            negatives, and faster than torch on a CPU: docs/scale.md has the measurements) where it is installed and the model is on the CPU, and torch where it is
-            not, or where the memory already holds the vectors.
+            negatives, and faster than torch on a CPU: docs/scale.md has the measurements) where it is installed
+            and the model is on the CPU, and torch where it is not, or where the memory already holds the vectors.
         shard_encoding: under DistributedDataParallel, each process encodes a slice of the texts (False: the main
             process encodes them all while the others wait); the main process alone encodes when its memory already
             holds every vector.
