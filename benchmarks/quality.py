@@ -9,9 +9,10 @@ About 4 to 9 minutes a recipe and seed at the shipped settings (128 tokens, 3 ep
 ``--probe`` adds the synthetic-negative probe (``negmine.augment.probe``: the share of held-out validation items
 where the model ranks the true text above a perturbed / swapped abstract or a reversed claim) for the base model and
 every trained one (read back from ``OUTPUT/model``), with the perturb recipe's augmenters when one is given.
-``--set KEY VALUE`` overrides every recipe (and the peer's model and budget) the way ``negmine train`` does; give
-such a run its own ``--output-dir``, since finished runs are read back from there (a finished run of another
-recipe there is a one-line error naming the keys that differ, never read back). ``--reuse STUDY_DIR`` adopts a
+``--section.key VALUE`` (``--set KEY VALUE``, the older spelling) overrides every recipe (and the peer's model and
+budget) the way ``negmine train`` does; give such a run its own ``--output-dir``, since finished runs are read back
+from there (a finished run of another recipe there is a one-line error naming the keys that differ, never read
+back). ``--reuse STUDY_DIR`` adopts a
 finished run of a ``negmine study`` whose resolved recipe and seed are a system's (``output_dir`` aside) instead of
 training it again, as ``negmine study --reuse`` does; its wall time is the one that run recorded.
 
@@ -19,8 +20,8 @@ The release recipe's tuning twin (issue 16: its settings with the validation spl
 scifact-static and the plain pipeline, reusing the release-levers study's runs:
 
     python benchmarks/quality.py --recipes recipes/scifact-static.yaml recipes/scifact-release.yaml \\
-        --set data.validation_fraction 0.2 --set evaluation.splits [validation] --set training.eval_strategy no \\
-        --set training.load_best_model_at_end false --seeds 1 2 3 \\
+        --data.validation_fraction 0.2 --evaluation.splits [validation] --training.eval_strategy no \\
+        --training.load_best_model_at_end false --seeds 1 2 3 \\
         --baseline scifact-static --reuse runs/study-release-levers --output-dir runs/quality-release \\
         --json results/bench-quality-release.json
 """
@@ -107,9 +108,13 @@ def main() -> None:
     parser.add_argument("--reuse", action="append", default=[], metavar="STUDY_DIR",
                         help="Adopt a study's finished run of the same recipe and seed, not training it.")  # fmt: skip
     parser.add_argument("--set", nargs=2, action="append", default=[], metavar=("KEY", "VALUE"), dest="overrides",
-                        help="A recipe override for every system, e.g. --set model.max_seq_length 128.")  # fmt: skip
-    args = parser.parse_args()
-    overrides = parse_overrides([item for key, value in args.overrides for item in (f"--{key}", value)])
+                        help="The older spelling of a dotted override: --set model.max_seq_length 128 is "
+                             "--model.max_seq_length 128.")  # fmt: skip
+    args, dotted = parser.parse_known_args()  # any other --section.key VALUE: a recipe override, as negmine train
+    unknown = [a for a in dotted if a.startswith("--") and "." not in a.split("=")[0]]
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    overrides = parse_overrides([item for key, value in args.overrides for item in (f"--{key}", value)] + dotted)
 
     recipes = {Path(p).stem: p for p in args.recipes}
     first = load_recipe(args.recipes[0], overrides)

@@ -120,5 +120,33 @@ def test_build_pairs_command(scifact_dir, tiny_model_path, tmp_path):
 def test_build_pairs_bad_option_is_one_line(scifact_dir, tmp_path):
     result = run("build-pairs", scifact_dir, "--out", tmp_path / "p", "--range-min", 50, "--range-max", 10)
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
-    assert result.output.strip() == "Error: range_min (50) must be smaller than range_max (10)"
+    assert result.output.strip() == "Error: field 'mining': range_min (50) must be smaller than range_max (10)"
     assert not (tmp_path / "p").exists()
+
+
+def test_build_pairs_takes_a_config_and_dotted_overrides_like_train(scifact_dir, tiny_model_path, tmp_path):
+    """One override syntax: a YAML of PairsConfig keys, named flags over it, dotted keys over both."""
+    config = tmp_path / "pairs.yaml"
+    config.write_text("mining: {range_min: 0, range_max: 6, relative_margin: null}\nnum_negatives_ignored: 1\n")
+    result = run("build-pairs", scifact_dir, "--out", tmp_path / "bad", "--config", config, "--model", tiny_model_path)
+    assert result.exit_code == 1 and "num_negatives_ignored" in result.output  # a typo is an error, not ignored
+    config.write_text("mining: {range_min: 0, range_max: 6, relative_margin: null}\noutput_format: n-tuple\n")
+    result = run("build-pairs", scifact_dir, "--out", tmp_path / "p", "--config", config, "--model", tiny_model_path,
+                 "--num-negatives", 2, "--mining.range_max", 5, "--validation-fraction", 0.2)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    parameters = json.loads((tmp_path / "p" / "manifest.json").read_text())["parameters"]
+    assert parameters["mining"]["range_min"] == 0 and parameters["mining"]["range_max"] == 5  # file, then dotted
+    assert parameters["mining"]["num_negatives"] == 2 and parameters["output_format"] == "n-tuple"
+
+
+def test_build_pairs_options_take_their_defaults_from_pairs_config():
+    """The help shows PairsConfig's and MiningParams' defaults; there is no second copy to drift."""
+    from negmine.cli.build_pairs import build_pairs_command
+    from negmine.mining.static import MiningParams
+    from negmine.pairs.build import PairsConfig
+
+    options = {p.name: p for p in build_pairs_command.params}
+    for name, field in {**PairsConfig.model_fields, **MiningParams.model_fields}.items():
+        if name in ("dataset", "mining", "synthetic", "seed") or field.default_factory is not None:
+            continue
+        assert options[name].default == field.default, name

@@ -86,7 +86,8 @@ class AugmenterSpec(BaseModel):
         return self.name in WORDNET_AUGMENTERS
 
 
-DEFAULT_AUGMENTERS = [AugmenterSpec(name="RandomWordAug", params={"action": "swap"})]
+# built without validation: validating reads nlpaug's signatures, which would import nlpaug (seconds) with negmine
+DEFAULT_AUGMENTERS = [AugmenterSpec.model_construct(name="RandomWordAug", params={"action": "swap"})]
 
 
 class SyntheticConfig(BaseModel):

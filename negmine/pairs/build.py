@@ -42,48 +42,57 @@ class PairsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     dataset: str = "scifact"
-    split: Literal["train", "validation", "dev", "test"] = "train"
-    data_dir: str | None = None
+    split: Literal["train", "validation", "dev", "test"] = Field(
+        "train", description="validation is carved from train; dev/test are SciFact's held-out labelled claims.")
+    data_dir: str | None = Field(None, description="The data root (default: $NEGMINE_DATA, else ./data).")
     anchor_column: str | None = Field(None, description="Pair data: the anchor column (default: the first).")
     positive_column: str | None = Field(None, description="Pair data: the positive column (default: the second).")
     corpus: str | None = Field(None, description="Pair data: a file of more passages to mine from.")
-    data_format: Literal["auto", "pairs", "flagembedding", "tevatron"] = "auto"
+    data_format: Literal["auto", "pairs", "flagembedding", "tevatron"] = Field(
+        "auto", description="Pair data's record shape (auto: by its columns).")
     validation_fraction: float | None = Field(None, ge=0, lt=1, description="Carved out of train by query; 0 uses "
                                               "every query; None: 0.2 for SciFact and BEIR, 0 for pair data.")
     extra_training: list[Literal["scifact_test_claims"]] = Field(
         default_factory=list, description="More training queries, added after the validation carve (see "
         "negmine.data.sources.EXTRA_TRAINING)."
     )
-    seed: int = 42
-    model: str = "all-MiniLM-L6-v2"
-    max_seq_length: int | None = None
-    batch_size: int = 64
-    backend: Backend = "torch"
-    cache_dir: str | None = None
-    task: Literal["retrieval", "verification"] = "retrieval"
-    searchers: list[Literal["dense", "lexical"]] = Field(default_factory=lambda: ["dense", "lexical"], min_length=1)
-    index_factory: str = "Flat"
-    searcher: Literal["auto", "faiss", "torch"] = "auto"
-    nprobe: int | None = None
-    ef_search: int | None = None
-    use_gpu: bool | None = None
+    seed: int = Field(42, description="Seed of the validation carve and of random sampling.")
+    model: str = Field("all-MiniLM-L6-v2", description="The model that embeds for dense mining.")
+    max_seq_length: int | None = Field(None, description="Tokens the model reads (default: the model's own).")
+    batch_size: int = Field(64, ge=1, description="Texts an encoding batch.")
+    backend: Backend = Field("torch", description="Encode with torch, ONNX or OpenVINO (int8: quantised; exported "
+                             "once, cached; the onnx / openvino extras).")
+    cache_dir: str | None = Field(None, description="Embedding cache folder (default: $NEGMINE_CACHE, else "
+                                  "~/.cache/negmine).")
+    task: Literal["retrieval", "verification"] = Field(
+        "retrieval", description="verification: SciFact's CONTRADICT abstracts become labelled negatives.")
+    searchers: list[Literal["dense", "lexical"]] = Field(default_factory=lambda: ["dense", "lexical"], min_length=1,
+                                                         description="Candidate sources, ranked together.")
+    index_factory: str = Field("Flat", description="FAISS factory string (Flat: exact).")
+    searcher: Literal["auto", "faiss", "torch"] = Field(
+        "auto", description="Dense search: FAISS, or torch's exact search (a GPU without faiss-gpu, or no FAISS).")
+    nprobe: int | None = Field(None, description="IVF cells an approximate index visits.")
+    ef_search: int | None = Field(None, description="HNSW search breadth.")
+    use_gpu: bool | None = Field(None, description="FAISS on the GPU (default: when available).")
     vectors_on_disk: bool = Field(False, description="Keep the corpus vectors in the cache's memory-mapped shards and "
                                   "search them with an approximate index_factory filled as a stream (corpora larger "
                                   "than memory); candidates are re-scored exactly.")
     refine: int = Field(2, ge=1, description="With vectors_on_disk: candidates fetched per neighbour wanted.")
     train_size: int | None = Field(None, ge=1, description="With vectors_on_disk: rows the index trains on.")
     mining: MiningParams = Field(default_factory=MiningParams)
-    output_format: Literal["triplet", "n-tuple", "labeled-pair", "labeled-list"] = "triplet"
-    weighting: Literal["none", "label", "rationale"] = "none"
-    rationale_passages: bool = False
+    output_format: Literal["triplet", "n-tuple", "labeled-pair", "labeled-list"] = Field(
+        "triplet", description="sentence-transformers' row shapes.")
+    weighting: Literal["none", "label", "rationale"] = Field("none", description="Per-row weights (SciFact).")
+    rationale_passages: bool = Field(False, description="Positives with rationales shown as those sentences.")
     topic_negatives: int = Field(0, ge=0, description="Negatives from documents cited by the nearest other claims.")
-    topic_neighbours: int = Field(5, ge=1)
-    corpus_pairs: list[Literal["title", "ict"]] = Field(default_factory=list)
+    topic_neighbours: int = Field(5, ge=1, description="The nearest other claims topic negatives come from.")
+    corpus_pairs: list[Literal["title", "ict"]] = Field(default_factory=list, description="Anchors made from the "
+                                                        "corpus: title -> abstract, inverse cloze.")
     corpus_pairs_sample: int | None = Field(None, ge=1, description="corpus_pairs from at most this many documents, "
                                             "drawn at random with the seed (all documents when unset).")
     noise_filter: bool | None = Field(None, description="Short and retracted documents are never negatives; None: "
                                       "on for SciFact, off for other data.")
-    min_words: int = Field(10, ge=0)
+    min_words: int = Field(10, ge=0, description="With the noise filter: shorter documents are never negatives.")
     near_duplicates: bool = Field(True, description="A document whose text is a positive's up to case and "
                                   "whitespace is never a negative (the anchor's own text never is).")
     duplicate_cosine: float | None = Field(None, description="A candidate whose cosine to one of the anchor's "
