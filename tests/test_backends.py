@@ -4,6 +4,7 @@ quiet torch fall-back), exports are made once, and the cache keeps each backend'
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import numpy as np
 import pytest
@@ -13,6 +14,9 @@ from negmine.errors import NegmineError
 
 TEXTS = ["vitamin d and fractures", "aspirin and bleeding", "bed nets and malaria", "statins and muscle pain"]
 HAS_OPENVINO = importlib.util.find_spec("openvino") is not None and importlib.util.find_spec("optimum") is not None
+HAS_ONNX = importlib.util.find_spec("onnxruntime") is not None and importlib.util.find_spec("optimum") is not None
+# .ci/extras installs each backend extra into a fresh environment and sets this: there, a missing backend fails
+REQUIRED = set(filter(None, os.environ.get("NEGMINE_REQUIRE_BACKENDS", "").split(",")))
 
 
 def test_unknown_backend_and_missing_packages_are_one_line(tiny_model, tmp_path, monkeypatch):
@@ -44,7 +48,7 @@ def cpu_has_bf16() -> bool:
     return "BF16" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
-@pytest.mark.skipif(not HAS_OPENVINO, reason="needs negmine[openvino]")
+@pytest.mark.skipif(not HAS_OPENVINO and "openvino" not in REQUIRED, reason="needs negmine[openvino]")
 @pytest.mark.parametrize("backend", ["openvino", "openvino-bf16", "openvino-int8"])
 def test_openvino_vectors_match_torch_and_the_export_is_made_once(build_tiny, tmp_path, backend, monkeypatch):
     from sentence_transformers import SentenceTransformer
@@ -67,3 +71,18 @@ def test_openvino_vectors_match_torch_and_the_export_is_made_once(build_tiny, tm
     monkeypatch.setattr("negmine.backends.export", lambda *a, **k: pytest.fail("exported twice"))
     again = Encoder(tiny_model, cache_dir=tmp_path, show_progress_bar=False, backend=backend, use_cache=False)
     np.testing.assert_allclose(again.encode(TEXTS), vectors[: len(TEXTS)], atol=1e-6)
+
+
+@pytest.mark.skipif(not HAS_ONNX and "onnx" not in REQUIRED, reason="needs negmine[onnx]")
+@pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
+def test_onnx_vectors_match_torch(build_tiny, tmp_path, backend):
+    """The ONNX export encodes as torch does (f32: the same vectors; int8: close), into its own cache folder."""
+    from sentence_transformers import SentenceTransformer
+
+    tiny_model = SentenceTransformer(str(build_tiny()))
+    torch_vectors = Encoder(tiny_model, cache_dir=tmp_path, show_progress_bar=False).encode(TEXTS)
+    encoder = Encoder(tiny_model, cache_dir=tmp_path, show_progress_bar=False, backend=backend)
+    vectors = encoder.encode(TEXTS)
+    assert encoder.last_encoded == len(TEXTS)
+    cosine = np.sum(vectors * torch_vectors, axis=1)
+    assert cosine.min() > {"onnx": 0.99999}.get(backend, 0.95), cosine.min()

@@ -98,6 +98,8 @@ def claim_anchors(
         for split_claims in release.claims.values():
             claims.update({str(c.id): c for c in split_claims.values()})
     anchors, skipped = [], 0
+    # grouped by query, not RetrievalData.judged_pairs' flat rows: an anchor gathers all its positives (and, for
+    # verification, SciFact's CONTRADICT / NOINFO labels and rationales) before mining
     for qid, relevant in data.relevant_docs().items():
         claim = claims.get(qid)
         positives, negatives = [], []
