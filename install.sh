@@ -25,4 +25,16 @@ if [ "${WORDNET:-1}" = 1 ] && [ ! -f /usr/share/wordnet/data.noun ] && command -
       || echo "note: apt-get could not install WordNet (perturb's SynonymAug / AntonymAug stay off)"
   fi
 fi
+# Chromium from Debian for the audit page's browser test (Playwright drives it; nothing is downloaded at run time).
+# Only with the test extras; without apt or root the test says it is skipped and why.
+if [ "${CHROMIUM:-1}" = 1 ] && [[ ",$EXTRAS," == *,test,* || ",$EXTRAS," == *,all,* ]] \
+    && ! command -v chromium >/dev/null && command -v apt-get >/dev/null; then
+  SUDO=$([ "$(id -u)" = 0 ] && echo "" || (command -v sudo >/dev/null && echo "sudo -n"))
+  if [ "$(id -u)" = 0 ] || [ -n "$SUDO" ]; then
+    apt_chromium() { $SUDO env DEBIAN_FRONTEND=noninteractive apt-get "$@" >/dev/null 2>&1; }
+    apt_chromium install -y -q --no-install-recommends chromium \
+      || { apt_chromium update -q && apt_chromium install -y -q --no-install-recommends chromium; } \
+      || echo "note: apt-get could not install chromium (the audit page's browser test will be skipped)"
+  fi
+fi
 echo "installed: $("$VENV/bin/negmine" --version)  (activate with: source $VENV/bin/activate)"

@@ -1,4 +1,5 @@
-"""``negmine audit``: the negatives of a pairs folder most likely to be relevant, as a CSV to relabel."""
+"""``negmine audit``: the negatives of a pairs folder most likely to be relevant, as a page to label in the browser
+and a CSV to relabel."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ import click
 
 @click.command("audit")
 @click.argument("pairs_dir", type=click.Path())
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The CSV to write.")
+@click.option("--out", required=True, type=click.Path(),
+              help="A folder (audit.csv and index.html, the page to label in a browser), or a .csv file (the sheet "
+                   "alone).")
 @click.option("--top", type=click.IntRange(min=1), default=50, show_default=True, help="Rows to list.")
 @click.option("--reference", default="all-MiniLM-L6-v2", show_default=True, help="The reference encoder.")
 @click.option("--judge", default=None, help="A bi- or cross-encoder whose verdict also flags negatives.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help="Data root replacing the one in the pairs' manifest.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Embedding cache.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing --out file.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --out.")
 def audit_command(pairs_dir, out, top, reference, judge, data_dir, cache_dir, overwrite) -> None:
     """List the negatives of PAIRS_DIR most likely to be false negatives (sister evidence, judge, inversion, then
     relative score) with the claim, the title and the two closest sentences, and an empty ``decision`` column
@@ -44,7 +47,17 @@ def audit_command(pairs_dir, out, top, reference, judge, data_dir, cache_dir, ov
     decided = {tuple(p) for p in ((nset.manifest.get("relabel") or {}).get("not_relevant") or [])}
     rows = audit_rows(nset, vectors, data, sister_documents(data.relevant_docs()), encoder, top, judge_flags,
                       decided)  # fmt: skip
-    write_text(out, audit_csv(rows), overwrite=overwrite)
     flagged = sum(1 for r in rows if r["flags"])
+    if str(out).lower().endswith(".csv"):
+        write_text(out, audit_csv(rows), overwrite=overwrite)
+        how = "fill in 'decision'"
+    else:
+        from negmine.analysis.audit_page import audit_html, page_rows
+        from negmine.outputs import atomic_folder
+
+        with atomic_folder(out) as tmp:
+            (tmp / "audit.csv").write_text(audit_csv(rows))
+            (tmp / "index.html").write_text(audit_html(page_rows(rows, data), f"negmine audit: {pairs_dir}"))
+        how = f"open {Path(out) / 'index.html'} in a browser, label, download the CSV"
     click.echo(f"wrote {out}: {len(rows)} negatives to review ({flagged} flagged, {len(decided)} already judged not "
-               "relevant left out); fill in 'decision', then build-pairs --relabel", err=True)  # fmt: skip
+               f"relevant left out); {how}, then build-pairs --relabel", err=True)  # fmt: skip
