@@ -116,6 +116,9 @@ def measure_set(nset: NegativeSet, vectors: SetVectors, context: Context, judge_
                                  [d for d, keep in zip(nset.negative_ids, n & corpus, strict=True) if keep],
                                  [a for a, keep in zip(nset.negative_anchor, n & corpus, strict=True) if keep],
                                  context))  # fmt: skip
+        texts = dict(zip(nset.negative_ids, nset.negatives, strict=True))  # a person needs words, not only an id
+        record["diversity.most_reused"] = [[doc, count, " ".join(texts[doc].split()[:8]) + " ..."]
+                                           for doc, count in record["diversity.most_reused"]]  # fmt: skip
         record.update(_gap(vectors, scores["pos"][t], scores["neg"][t], n, context))
         record["false_negatives.sister"] = float(sister[n & corpus].mean()) if (n & corpus).any() else None
         record["false_negatives.inversion"] = float(inverted[n].mean())

@@ -8,6 +8,7 @@ References:
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +72,8 @@ def score_violins(scores: dict[str, dict[str, np.ndarray]], path: Path, columns:
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("reference cosine s(q, ·)", fontsize=8)
-    fig.suptitle("Positive (green) vs negative (red) scores, reference encoder")
+    title = "Positive (green) vs negative (red) scores, reference encoder"
+    fig.suptitle(textwrap.fill(title, width=max(20, int(11 * fig.get_figwidth()))), fontsize=10)  # fits one panel
     return save_figure(fig, path)
 
 

@@ -36,26 +36,40 @@ window.addEventListener("load", function () {
 </script>"""
 
 
-def summary_rows(records: list[dict]) -> list[dict]:
-    """The report's table: one row per record, the key metrics with short headers."""
-    keys = [k for k, _ in SUMMARY if any(r.get(k) is not None for r in records)]
+def summary_rows(records: list[dict]) -> tuple[list[dict], list[str], list[str]]:
+    """The report's table: one row per record, the key metrics with short headers; a metric that no record has,
+    or that is 0 for every record, is left out (and named, so the reader knows it was measured).
+
+    Returns:
+        ``(rows, columns, all_zero)``.
+    """
     names = dict(SUMMARY)
-    return [{names[k]: ("" if r.get(k) is None else r[k]) for k in keys} for r in records], [names[k] for k in keys]
+    present = [k for k, _ in SUMMARY if any(r.get(k) is not None for r in records)]
+    all_zero = [k for k in present if all(isinstance(r.get(k), int | float) and not isinstance(r.get(k), bool)
+                                          and r.get(k) == 0 for r in records if r.get(k) is not None)]  # fmt: skip
+    keys = [k for k in present if k not in all_zero]
+    rows = [{names[k]: ("" if r.get(k) is None else r[k]) for k in keys} for r in records]
+    return rows, [names[k] for k in keys], [names[k] for k in all_zero]
 
 
 def report_markdown(analysis, plots: list[str], skipped: list[str], seconds: float) -> str:
-    rows, columns = summary_rows(analysis.records)
+    rows, columns, all_zero = summary_rows(analysis.records)
     lines = ["# negmine analyze", "",
              f"{len({r['set'] for r in analysis.records})} set(s), {len(analysis.records)} records "
              f"({seconds:.1f} s). Scores are cosine similarities; `reference` rows use the fixed reference encoder "
              "so sets compare; `trained` / `checkpoint-N` rows re-measure a run's negatives with its own model. "
              "All metrics: metrics.json (definitions: docs/analysis.md).", "",
              markdown_table(rows, columns), ""]  # fmt: skip
+    if all_zero:
+        lines += [f"0 for every row, so not shown: {', '.join(all_zero)}.", ""]
+    lines += ["To label the likely false negatives in a browser: `negmine audit PAIRS --out audit` writes "
+              "`audit/index.html` (docs/analysis.md, the false-negative audit).", ""]
     reused = [(r["set"], r["diversity.most_reused"]) for r in analysis.records
               if r["source"] == "all" and r["encoder"] == "reference" and r.get("diversity.most_reused")]
     if reused:
         lines += ["## Most reused negative documents (reference rows)", ""]
-        lines += [f"- {name}: " + ", ".join(f"{doc} ({n} anchors)" for doc, n in docs) for name, docs in reused]
+        lines += [f"- {name}: " + "; ".join(f"{doc} \"{words}\" ({n} anchors)" for doc, n, words in docs)
+                  for name, docs in reused]  # fmt: skip
         lines.append("")
     for plot in plots:
         lines += [f"## {PLOTS.get(plot, plot)}", "", f"![{PLOTS.get(plot, plot)}]({plot})", ""]

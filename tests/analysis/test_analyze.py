@@ -310,3 +310,13 @@ def test_hardness_diversity_labels_avoid_the_dots_and_noise_is_not_a_gradient(tm
     boxes = [Text.get_window_extent(t, renderer) for t in ax.texts]  # the texts, not their leader lines
     assert not any(b.x0 <= x <= b.x1 and b.y0 <= y <= b.y1 for b in boxes for x, y in centres)
     assert "reverse" in fig.axes[1].get_ylabel()
+
+
+def test_the_summary_leaves_out_and_names_metrics_that_are_zero_everywhere():
+    from negmine.analysis.report import summary_rows
+
+    records = [{"set": "a", "encoder": "reference", "hardness.margin.mean": 0.2, "false_negatives.sister": 0.0},
+               {"set": "b", "encoder": "reference", "hardness.margin.mean": 0.0, "false_negatives.sister": 0}]
+    rows, columns, zero = summary_rows(records)
+    assert "margin" in columns and "FN sister" not in columns and zero == ["FN sister"]
+    assert rows[1]["margin"] == 0.0  # a zero in a column that is not all zero stays
