@@ -31,8 +31,10 @@ class Relabel:
 
     def summary(self, fingerprint: str) -> dict:
         """The manifest's record: counts, and the pairs (so a later audit leaves the not-relevant ones out)."""
-        return {"file": self.path, "sha256": fingerprint, "relevant": sorted(map(list, self.relevant)),
-                "not_relevant": sorted(map(list, self.not_relevant)), "skipped": self.skipped}  # fmt: skip
+        return {"file": self.path, "sha256": fingerprint,
+                "applied": {"relevant": len(self.relevant), "not_relevant": len(self.not_relevant)},
+                "relevant": sorted(map(list, self.relevant)), "not_relevant": sorted(map(list, self.not_relevant)),
+                "skipped": self.skipped}  # fmt: skip
 
 
 def read_relabel(path: str | Path, data) -> Relabel:
