@@ -49,8 +49,9 @@ def false_negative_estimates(work: Path, seed: int) -> dict:
 
     out = work / "analyze"
     if not (out / "metrics.json").is_file():
-        result = CliRunner().invoke(cli, ["analyze", str(work / f"mined-seed{seed}"),
-                                          str(work / f"relabelled-seed{seed}"), "--out", str(out), "--no-umap"])
+        result = CliRunner().invoke(cli, ["analyze", str(work / f"mined-seed{seed}" / "pairs"),
+                                          str(work / f"relabelled-seed{seed}" / "pairs"), "--out", str(out),
+                                          "--no-umap"])  # fmt: skip
         if result.exit_code != 0:
             raise SystemExit(result.output)
     records = json.loads((out / "metrics.json").read_text())
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     (comparison,) = compare_family(scores, [("relabelled", "mined")])
     rows = [{"arm": arm, "nDCG@10 per seed": " ".join(f"{scores[arm][s]:.4f}" for s in args.seeds),
              "mean": round(sum(scores[arm].values()) / len(args.seeds), 4),
-             **{k: v for k, v in estimates.get(f"{arm}-seed{args.seeds[0]}", {}).items()}} for arm in scores]
+             **estimates.get(f"{arm}-seed{args.seeds[0]}/pairs", {})} for arm in scores]
     table = markdown_table(rows, list(rows[0]))
     summary = (f"relabelled - mined: {100 * comparison['mean_diff']:+.2f} points (per seed "
                f"{' '.join(f'{100 * d:+.2f}' for d in comparison['diffs'])}), paired t p {comparison['p_paired_t']}, "
