@@ -202,7 +202,7 @@ def mine_hard_negatives(
     if output_dir is not None:
         save_pairs(config, data, mined, output_dir, overwrite)
         if audit:
-            _write_audit(output_dir, data, model, audit)
+            _write_audit(output_dir, data, model, audit, cache_folder)
     if not return_manifest:
         return result
     short = sum(len(n) < num_negatives for a, n in zip(mined.anchors, mined.negatives, strict=True)
@@ -239,8 +239,9 @@ def _prompt(model, prompt: str | None, prompt_name: str | None) -> str | None:
     return prompts[prompt_name]
 
 
-def _write_audit(folder: str, data, model, top: int) -> None:
-    """``negmine audit``'s sheet for a pairs folder written here, scored by the mining model."""
+def _write_audit(folder: str, data, model, top: int, cache_folder: str | None = None) -> None:
+    """``negmine audit``'s sheet for a pairs folder written here, scored by the mining model (its cached vectors,
+    when the call cached them, are read rather than encoded again)."""
     from pathlib import Path
 
     from negmine.analysis.audit import audit_csv, audit_rows
@@ -251,6 +252,6 @@ def _write_audit(folder: str, data, model, top: int) -> None:
     from negmine.outputs import write_text
 
     nset = load_negative_set(folder)
-    encoder = Encoder(model, show_progress_bar=False, use_cache=False)
+    encoder = Encoder(model, cache_dir=cache_folder, show_progress_bar=False, use_cache=cache_folder is not None)
     rows = audit_rows(nset, encode_set(nset, encoder), data, sister_documents(data.relevant_docs()), encoder, top)
     write_text(Path(folder) / "audit.csv", audit_csv(rows), overwrite=True)
