@@ -80,17 +80,19 @@ def write_inputs(work: Path) -> tuple[Path, Path]:
     return pairs, corpus
 
 
-def mine(arm: str, work: Path) -> None:
-    """One arm's mining, in this process (called as a subprocess by :func:`main`): pairs folder and bench.json."""
+def mine(arm: str, work: Path, out: Path | None = None) -> None:
+    """One arm's mining, in this process (called as a subprocess by :func:`main`): pairs folder and bench.json in
+    ``out`` (default ``WORK/pairs-ARM``), with a fresh embedding cache beside it."""
     pairs, corpus = write_inputs(work)
-    out = work / f"pairs-{arm}"
+    out = out or work / f"pairs-{arm}"
+    cache = out.parent / f"cache-{arm}" if out == work / f"pairs-{arm}" else out / "cache"
     spec = ARMS[arm]
     start = time.perf_counter()
     if "negmine" in spec:
         from negmine.cli.build_pairs import build_pairs_command
 
         build_pairs_command.main([str(pairs), "--corpus", str(corpus), "--out", str(out), "--output-format",
-                                  "n-tuple", "--cache-dir", str(work / f"cache-{arm}"), "--overwrite",
+                                  "n-tuple", "--cache-dir", str(cache), "--overwrite",
                                   *spec["negmine"]], standalone_mode=False)  # fmt: skip
     else:
         from datasets import Dataset
@@ -112,6 +114,23 @@ def mine(arm: str, work: Path) -> None:
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # kB -> GiB
     (out / "bench.json").write_text(json.dumps({"mining_s": round(seconds, 1), "peak_gib": round(peak, 3)}) + "\n")
+
+
+def cold_timing(work: Path, repeats: int) -> dict:
+    """Each (a) miner's whole wall time from a cold start (fresh process, empty embedding cache: encoding included),
+    the two alternated ``repeats`` times so that a change in the machine's load falls on both."""
+    import shutil
+
+    times: dict[str, list[float]] = {"st": [], "negmine": []}
+    for _ in range(repeats):
+        for arm in times:
+            out = work / f"cold-{arm}"
+            shutil.rmtree(out, ignore_errors=True)
+            subprocess.run([sys.executable, __file__, "--work", str(work), "--mine-only", arm, "--mine-out", str(out)],
+                           check=True)  # fmt: skip
+            times[arm].append(json.loads((out / "bench.json").read_text())["mining_s"])
+            shutil.rmtree(out)
+    return {arm: {"median_s": round(statistics.median(t), 1), "runs_s": t} for arm, t in times.items()}
 
 
 def negative_stats(work: Path, arm: str) -> dict:
@@ -256,10 +275,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="Tabulate the finished runs in --work; train nothing (a run still going is left out).")
     parser.add_argument("--warm-timing", action="store_true",
                         help="Also time both (a) miners with the embeddings computed (3 alternated runs, medians).")
+    parser.add_argument("--cold-timing", type=int, default=0, metavar="N",
+                        help="Also time both (a) miners from a cold start (empty cache), alternated N times.")
     parser.add_argument("--mine-only", metavar="ARM", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--mine-out", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.mine_only:
-        return mine(args.mine_only, args.work)
+        return mine(args.mine_only, args.work, args.mine_out)
     from negmine.study.statistics import compare_family
 
     write_inputs(args.work)
@@ -287,6 +309,9 @@ def main(argv: list[str] | None = None) -> None:
     warm = warm_timing(args.work) if args.warm_timing else None
     if warm:
         print(f"mining with the embeddings computed (median of 3): {warm}")
+    cold = cold_timing(args.work, args.cold_timing) if args.cold_timing else None
+    if cold:
+        print(f"mining from a cold start (median of {args.cold_timing}): {cold}")
     rows = []
     # one test a distinct pair of mined sets: an arm whose rows equal another's adds no comparison of its own
     distinct = {}
@@ -319,7 +344,8 @@ def main(argv: list[str] | None = None) -> None:
         command = "python benchmarks/vs_st_mining.py " + " ".join(sys.argv[1:])
         args.json.write_text(json.dumps({"command": command, "rows": rows, "comparisons": family,
                                          "same_rows_as": twin, "scores": scores, "train_seconds": times,
-                                         "mining": mining, "warm_timing": warm}, indent=2) + "\n")
+                                         "mining": mining, "warm_timing": warm,
+                                         "cold_timing": cold}, indent=2) + "\n")
         args.json.with_suffix(".md").write_text(f"`{command}`\n\n{table}\n")
 
 
