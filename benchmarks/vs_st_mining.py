@@ -15,6 +15,7 @@ every model is scored on the validation claims. Arms:
 | ``negmine-plain`` | (b) negmine with the same window and margin, extras off (dense only, no near-duplicate filter) |
 | ``negmine+lexical`` | (b) that, with BM25 candidates |
 | ``negmine+near-duplicates`` | (b) that, with the near-duplicate filter |
+| ``drop-in+lexical`` | ``negmine.mine_hard_negatives(num_negatives=3, lexical=True)``: ST's own window, with BM25 |
 
 Each mining runs in its own process with a fresh embedding cache, so its wall time includes encoding and its peak
 memory is its own. Finished mining and training runs are read back from ``--work`` (the runner resumes). An arm
@@ -54,6 +55,7 @@ ARMS = {
     "negmine-plain": {"negmine": [*WINDOW, "--searchers", "dense", "--no-near-duplicates"]},
     "negmine+lexical": {"negmine": [*WINDOW, "--searchers", "dense,lexical", "--no-near-duplicates"]},
     "negmine+near-duplicates": {"negmine": [*WINDOW, "--searchers", "dense", "--near-duplicates"]},
+    "drop-in+lexical": {"drop-in": {"num_negatives": 3, "lexical": True}},
 }
 
 
@@ -100,15 +102,19 @@ def mine(arm: str, work: Path, out: Path | None = None) -> None:
 
         from negmine.models import load_model
 
+        options = spec.get("st") or spec["drop-in"]
+        if "drop-in" in spec:
+            from negmine import mine_hard_negatives
         model = load_model("all-MiniLM-L6-v2")
         texts = [json.loads(line)["text"] for line in corpus.read_text().splitlines()]
         dataset = mine_hard_negatives(Dataset.from_csv(str(pairs)), model, corpus=texts, output_format="n-tuple",
-                                      batch_size=64, verbose=True, **spec["st"])  # fmt: skip
+                                      batch_size=64, verbose=True, **options)  # fmt: skip
         # the loss reads anchor, positive, negative_1..k (build-pairs' names); sentence-transformers keeps the file's
         dataset = dataset.rename_columns({"claim": "anchor", "abstract": "positive"})
         dataset.save_to_disk(str(out / "dataset"))
         negatives = sum(1 for c in dataset.column_names if c.startswith("negative_")) * len(dataset)
-        manifest = {"parameters": {"output_format": "n-tuple", "miner": "sentence-transformers", **spec["st"]},
+        miner = "negmine.mine_hard_negatives" if "drop-in" in spec else "sentence-transformers"
+        manifest = {"parameters": {"output_format": "n-tuple", "miner": miner, **options},
                     "counts": {"rows": len(dataset), "negatives_by_source": {"dense": negatives}}}  # fmt: skip
         (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     seconds = time.perf_counter() - start
@@ -213,7 +219,7 @@ def warm_timing(work: Path, repeats: int = 3) -> dict:
 
 COMPARISONS = [("negmine", "st"), ("negmine", "none"), ("st", "none"), ("negmine-plain", "st-window"),
                ("negmine+lexical", "negmine-plain"), ("negmine+near-duplicates", "negmine-plain"),
-               ("negmine", "negmine-plain")]  # fmt: skip
+               ("negmine", "negmine-plain"), ("drop-in+lexical", "st")]  # fmt: skip
 
 
 def arm_rows(work: Path, arm: str) -> list[tuple]:

@@ -1,13 +1,15 @@
 """Hard negatives that move with the model: a ``TrainerCallback`` that re-mines them with the model being trained
 and swaps them into the training data in place, without restarting the trainer.
 
-At each refresh it encodes the queries (all, or a random fraction of them, as ANCE does) and the corpus (all of it,
-or only a candidate pool: the union of every query's top candidates at the first mining) with the current model,
-searches a fresh exact FAISS index (or the two trees of :class:`~negmine.search.balltree.BallTreeSampler`),
-mines with the static miner's filters (:func:`~negmine.mining.static.mine_negatives`) in the window of the
-curriculum stage in force, replaces negatives by random ones at the scheduled rate, and writes the new rows over
-the old ones. Each refresh is logged: its time, the score gap between positives and negatives, the overlap with
-the negatives it replaced.
+At each refresh it encodes the queries (all, or a random fraction of them, as ANCE does) and the corpus (all of it, or
+only a candidate pool: the union of every query's top candidates at the first mining) with the current model, searches
+a fresh exact FAISS index (or the two trees of :class:`~negmine.search.balltree.BallTreeSampler`), beside BM25
+candidates when the pairs section has the lexical searcher (computed once: they do not depend on the model, and are
+rescored by it at each refresh), mines with the static miner's filters (:func:`~negmine.mining.static.mine_negatives`:
+the same exclusions as build-pairs, the anchor's own text, copies of its positives and the noise mask where one
+applies) in the window of the curriculum stage in force, replaces negatives by random ones at the scheduled rate, and
+writes the new rows over the old ones. Each refresh is logged: its time, the score gap between positives and negatives,
+the overlap with the negatives it replaced.
 
 References:
     Xiong et al., "Approximate Nearest Neighbor Negative Contrastive Learning for Dense Text Retrieval" (ANCE),
@@ -80,6 +82,11 @@ class HardNegativeRefresh(TrainerCallback):
         shard_encoding: under DistributedDataParallel, each process encodes a slice of the texts (False: the main
             process encodes them all while the others wait); the main process alone encodes when its memory already
             holds every vector.
+        searchers: candidate sources, as build-pairs' ``searchers``: ``dense`` and optionally ``lexical`` (BM25 over
+            ``documents``, searched once; its candidates join the candidate pool).
+        exclude: per query (index into ``queries``), documents that are never its negatives, by reason
+            (``anchor_text``, ``near_duplicate``: :func:`negmine.pairs.anchors.mark_copies`), as in build-pairs.
+        excluded: a boolean mask over ``documents`` that are never negatives (the noise filter, where it applies).
 
     Under DistributedDataParallel (``torchrun`` or ``accelerate launch``) each process encodes a slice of the
     texts and the main process gathers the vectors, searches and mines; every process then takes its negatives,
@@ -121,6 +128,9 @@ class HardNegativeRefresh(TrainerCallback):
         query_ids: Sequence[str] | None = None,
         doc_ids: Sequence[str] | None = None,
         snapshot_manifest: dict | None = None,
+        searchers: Sequence[str] = ("dense",),
+        exclude: dict[str, Sequence[Sequence[int]]] | None = None,
+        excluded: np.ndarray | None = None,
     ):
         if not 0 < query_fraction <= 1:
             raise ValueError(f"query_fraction must be in (0, 1], got {query_fraction}")
@@ -143,6 +153,13 @@ class HardNegativeRefresh(TrainerCallback):
         self.random_rate = random_rate
         self.curriculum = list(curriculum)
         self.searcher = searcher
+        unknown = set(searchers) - {"dense", "lexical"}
+        if unknown or "dense" not in searchers:
+            raise ValueError(f"a refresh searches dense candidates, and lexical ones beside; got {list(searchers)}")
+        self.searchers = list(searchers)
+        self.exclude = {reason: [list(map(int, docs)) for docs in lists] for reason, lists in (exclude or {}).items()}
+        self.excluded = None if excluded is None else np.asarray(excluded, dtype=bool)
+        self._lexical = None  # BM25 candidates of every query over every document, searched at the first mining
         self.exclude_shared_positives = exclude_shared_positives
         self.batch_size = batch_size
         self.memory = memory
@@ -332,15 +349,23 @@ class HardNegativeRefresh(TrainerCallback):
                 all_queries, queries, query_vectors, doc_vectors, docs, rate
             )
         else:
-            k = params.range_max + widest
+            shut = max((len(e[q]) for e in self.exclude.values() for q in queries), default=0)
+            k = params.range_max + widest + shut
             if first and self.candidate_pool:  # the pool may reach deeper than the window
                 k = max(k, self.candidate_pool)
-            found = dense_searcher(doc_vectors).search(query_vectors, min(len(docs), k))
+            candidates = {"dense": dense_searcher(doc_vectors).search(query_vectors, min(len(docs), k))}
+            if "lexical" in self.searchers:
+                candidates["lexical"] = self._lexical_candidates(queries, docs, k)
             if first and self.candidate_pool:  # later refreshes encode and search only these documents
-                top = found.indices[:, : self.candidate_pool]
+                top = np.concatenate([c.indices[:, : self.candidate_pool] for c in candidates.values()], axis=1)
                 known = np.asarray([d for p in self.positives for d in p], dtype=np.int64)
                 self.pool = np.union1d(docs[top[top >= 0]], known)
-            mined = mine_negatives(query_vectors, doc_vectors, positives, {"dense": found}, params)
+            exclude = {reason: [[local[d] for d in lists[q] if d in local] for q in queries]
+                       for reason, lists in self.exclude.items()}  # fmt: skip
+            mined = mine_negatives(query_vectors, doc_vectors, positives, candidates, params,
+                                   rescore=["lexical"] if "lexical" in candidates else [],
+                                   excluded=None if self.excluded is None else self.excluded[docs],
+                                   exclude=exclude or None)  # fmt: skip
             new = np.where(mined.indices >= 0, docs[np.clip(mined.indices, 0, None)], -1)
             sources = np.full(new.shape, "abstract", dtype=object)
             random = np.zeros(new.shape, dtype=bool)
@@ -361,6 +386,20 @@ class HardNegativeRefresh(TrainerCallback):
         self.history.append(entry)
         logger.info("negatives refreshed: %s", entry)
         return entry
+
+    def _lexical_candidates(self, queries: np.ndarray, docs: np.ndarray, k: int):
+        """BM25 candidates of ``queries`` as indices into ``docs`` (-1 where a candidate is not among them):
+        searched once over every document (BM25 does not change with the model), then read at each refresh."""
+        from negmine.pairs.build import lexical_candidates
+        from negmine.search.results import SearchResults
+
+        if self._lexical is None or self._lexical.indices.shape[1] < min(k, len(self.documents)):
+            self._lexical = lexical_candidates(self.documents, self.queries, min(k, len(self.documents)))
+        position = np.full(len(self.documents), -1, dtype=np.int64)
+        position[docs] = np.arange(len(docs))
+        found = self._lexical.indices[queries, :k]
+        indices = np.where(found >= 0, position[np.clip(found, 0, None)], -1)
+        return SearchResults(self._lexical.scores[queries, :k], indices)
 
     def _balltree_negatives(self, all_queries, queries, query_vectors, doc_vectors, docs, rate):
         """One negative per query from the two trees (the nearest allowed claim or abstract, or a random one)."""

@@ -80,10 +80,14 @@ def training_pairs(recipe: Recipe, output: Path, show_progress_bar: bool):
 
 def refresh_callback(recipe: Recipe, memory=None, output: Path | None = None):
     """The recipe's :class:`~negmine.mining.dynamic.HardNegativeRefresh` over the training split, mining with the
-    pairs section's filters (defaults with one negative where the recipe has none); ``memory`` is an
+    pairs section's searchers and filters, build-pairs' exclusions included (defaults with one negative where the
+    recipe has none); ``memory`` is an
     :class:`~negmine.encode.EmbeddingMemory` shared with the evaluator."""
     from negmine.mining.dynamic import HardNegativeRefresh
     from negmine.mining.static import MiningParams
+    from negmine.pairs.anchors import Anchor, Positive, mark_copies
+    from negmine.pairs.build import uses_scifact_habits
+    from negmine.pairs.noise import noise_mask
 
     data = load_split(recipe, "train")
     doc_ids, query_ids = list(data.corpus), list(data.queries)
@@ -92,11 +96,25 @@ def refresh_callback(recipe: Recipe, memory=None, output: Path | None = None):
     config = recipe.pairs_config()
     params = config.mining if config is not None else MiningParams(num_negatives=1)
     options = recipe.refresh.model_dump(exclude={"random_rate", "curriculum"})
+    documents = data.document_texts(doc_ids)
+    # the static pipeline's exclusions: the anchor's own text, copies of its positives, the noise mask where it applies
+    anchors = [Anchor(q, data.queries[q], []) for q in query_ids]
+    for query, doc in rows:
+        anchors[query].positives.append(Positive(doc, documents[doc]))
+    mark_copies(anchors, documents, near_duplicates=config.near_duplicates if config is not None else True)
+    exclude = {reason: [a.excluded.get(reason, []) for a in anchors] for reason in ("anchor_text", "near_duplicate")}
+    noise = (config.noise_filter if config is not None else None)
+    if noise is None:
+        noise = uses_scifact_habits(data)
+    excluded = noise_mask(data, doc_ids, config.min_words if config is not None else 10)[0] if noise else None
     # each mining's negatives go to OUTPUT/negatives/refresh-NN as a pairs folder negmine analyze can read
     snapshot = {"parameters": {**(config.model_dump(mode="json") if config is not None else recipe.data.model_dump()),
                                "split": "train", "mining": params.model_dump(mode="json")},
                 "model": {"name": recipe.model.name, "max_seq_length": recipe.model.max_seq_length}}  # fmt: skip
-    return HardNegativeRefresh([data.queries[q] for q in query_ids], data.document_texts(doc_ids), rows, params,
+    return HardNegativeRefresh([data.queries[q] for q in query_ids], documents, rows, params,
+                               searchers=["dense", "lexical"] if config is not None and "lexical" in config.searchers
+                               else ["dense"], exclude=exclude,
+                               excluded=excluded,
                                random_rate=recipe.refresh.random_rate, curriculum=recipe.refresh.curriculum,
                                seed=recipe.training.arguments().get("seed", 42), memory=memory,
                                snapshot_dir=output / "negatives" if output is not None else None,

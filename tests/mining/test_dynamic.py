@@ -228,3 +228,64 @@ def test_auto_refresh_backend_is_openvino_where_installed_and_torch_otherwise(re
     encoder.encode(documents), encoder.encode(queries, role="query")
     entry = refresh.refresh(tiny_model, epoch=3, step=3)
     assert entry["backend"] == "torch" and entry["documents_reused"] == len(documents)
+
+
+def _copies(queries, documents, rows):
+    from negmine.pairs.anchors import Anchor, Positive, mark_copies
+
+    anchors = [Anchor(str(q), text, []) for q, text in enumerate(queries)]
+    for query, doc in rows:
+        anchors[query].positives.append(Positive(doc, documents[doc]))
+    mark_copies(anchors, documents)
+    return {reason: [a.excluded.get(reason, []) for a in anchors] for reason in ("anchor_text", "near_duplicate")}
+
+
+def test_a_refresh_keeps_build_pairs_exclusions(tiny_model):
+    """A copy of the positive (up to case) and the anchor's own text score as high as it gets: without build-pairs'
+    exclusions the refresh takes them, with them it never does; a document the noise mask shuts is never taken."""
+    queries = ["bone marrow cells repair the heart", "vitamin d lowers blood pressure"]
+    documents = ["Bone marrow cells repair the heart after injury.",
+                 "BONE MARROW CELLS REPAIR THE HEART AFTER INJURY.", "bone marrow cells repair the heart",
+                 "Heart injury heals with stem cells.",
+                 "Vitamin D and blood pressure in adults.", "Marrow transplants in mice.", "Cells of the heart."]
+    rows = [(0, 0), (1, 4)]
+    params = MiningParams(range_min=0, range_max=4, relative_margin=None, num_negatives=2)
+    plain = HardNegativeRefresh(queries, documents, rows, params, seed=0)
+    plain.mine(tiny_model)
+    assert {1, 2} & set(plain.negatives[0].tolist())  # the copies are the hardest candidates: the test can fail
+    excluded = np.zeros(len(documents), dtype=bool)
+    excluded[3] = True
+    for epoch in (0.0, 1.0):
+        guarded = HardNegativeRefresh(queries, documents, rows, params, seed=0,
+                                      exclude=_copies(queries, documents, rows), excluded=excluded)  # fmt: skip
+        guarded.mine(tiny_model, epoch=epoch)
+        assert not {1, 2, 3} & set(guarded.negatives[0].tolist())
+
+
+def test_a_refresh_with_the_lexical_searcher_takes_bm25_candidates(tiny_model):
+    """With ``lexical``, a document only BM25 proposes (the one sharing the query's rare word, below the dense
+    search's depth) is mined once the dense candidates fail a filter, as in build-pairs; dense alone finds nothing
+    and falls back to a random document. At the first mining and at a refresh."""
+    queries = ["zebrafish fins regrow", "vitamin d lowers blood pressure"]
+    documents = ["Fin regeneration in fish.", "Vitamin D and blood pressure in adults.",
+                 "Zebrafish husbandry protocols in large aquaria for breeding.",
+                 "Regrowth of fins after injury.", "Fish fins and tails.", "Fins of fish regrow fast.",
+                 "Regeneration of fish fins.", "Blood of fish."]
+    rows = [(0, 0), (1, 1)]
+    vectors = tiny_model.encode(documents, normalize_embeddings=True)
+    scores = vectors @ tiny_model.encode(queries[:1], normalize_embeddings=True)[0]
+    k = 2 + 1  # range_max + the most positives: the dense search's depth
+    dense = set(np.argsort(-scores)[:k].tolist())
+    assert 2 not in dense  # only BM25 reaches it
+    cap = float(scores[2]) + 1e-4  # max_score: every dense candidate scores above it, the BM25 one below
+    assert all(scores[d] > cap for d in dense - {0})
+    params = MiningParams(range_min=0, range_max=2, relative_margin=None, max_score=cap, num_negatives=1)
+    plain = HardNegativeRefresh(queries, documents, rows, params, seed=0)
+    plain.mine(tiny_model)
+    assert plain.negative_random[0, 0]  # dense alone: no survivor, a random document stands in
+    refresh = HardNegativeRefresh(queries, documents, rows, params, searchers=["dense", "lexical"], seed=0)
+    for epoch in (0.0, 1.0):
+        refresh.mine(tiny_model, epoch=epoch)
+        assert refresh.negatives[0, 0] == 2 and not refresh.negative_random[0, 0]
+    with pytest.raises(ValueError, match="dense candidates"):
+        HardNegativeRefresh(queries, documents, rows, params, searchers=["lexical"])

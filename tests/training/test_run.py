@@ -203,3 +203,28 @@ def test_inference_length_applies_to_the_final_evaluation_and_saved_model_not_to
     assert reported == pytest.approx(evaluate_model(model, split))
     model.max_seq_length = 64
     assert evaluate_model(model, split) != pytest.approx(reported)  # the length was the one evaluated
+
+
+def test_a_recipe_refresh_mines_with_build_pairs_exclusions(tmp_path, pairs_data, pairs_model_path, scifact_dir,
+                                                              tiny_model_path):  # fmt: skip
+    """The refresh a recipe makes takes its pairs section's searchers and build-pairs' exclusions: on pair data the
+    corpus copy of a positive (case and spacing aside) is shut for its anchor and no noise mask applies; on SciFact
+    the noise mask does."""
+    from negmine.training.recipe import Recipe
+    from negmine.training.run import refresh_callback
+
+    tree = yaml.safe_load(recipe_file(tmp_path, scifact_dir, pairs_model_path).read_text())
+    tree["data"] = {"dataset": str(pairs_data / "qa.csv"), "corpus": str(pairs_data / "corpus.txt"),
+                    "validation_fraction": 0.0}  # fmt: skip
+    tree["evaluation"] = {"splits": []}
+    tree["pairs"]["searchers"] = ["dense", "lexical"]
+    tree["refresh"] = {"every_epochs": 1}
+    refresh = refresh_callback(Recipe.model_validate(tree))
+    assert refresh.searchers == ["dense", "lexical"] and refresh.excluded is None
+    copy = next(i for i, text in enumerate(refresh.documents) if "in one   expression" in text)
+    anchor = refresh.queries.index("How do I build a list in one expression in Python?")
+    assert copy in refresh.exclude["near_duplicate"][anchor]
+    tree = yaml.safe_load(recipe_file(tmp_path, scifact_dir, tiny_model_path).read_text())
+    tree["refresh"] = {"every_epochs": 1}
+    refresh = refresh_callback(Recipe.model_validate(tree))
+    assert refresh.searchers == ["dense", "lexical"] and refresh.excluded is not None
