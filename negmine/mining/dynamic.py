@@ -159,6 +159,7 @@ class HardNegativeRefresh(TrainerCallback):
         self.searchers = list(searchers)
         self.exclude = {reason: [list(map(int, docs)) for docs in lists] for reason, lists in (exclude or {}).items()}
         self.excluded = None if excluded is None else np.asarray(excluded, dtype=bool)
+        self._noise: set[int] | None = None  # the documents ``excluded`` shuts, as a set (made when first needed)
         self._lexical = None  # BM25 candidates of every query over every document, searched at the first mining
         self.exclude_shared_positives = exclude_shared_positives
         self.batch_size = batch_size
@@ -256,10 +257,20 @@ class HardNegativeRefresh(TrainerCallback):
         self._export = (fingerprint, Path(tempfile.mkdtemp(prefix="negmine-refresh-export-")))
         return self._export[1]
 
+    def _never(self, query: int) -> set[int]:
+        """Documents that are never ``query``'s negative: its positives, its excluded copies, the noise mask."""
+        if self._noise is None:
+            self._noise = set(np.flatnonzero(self.excluded).tolist()) if self.excluded is not None else set()
+        shut = {d for lists in self.exclude.values() for d in lists[query]}
+        return {*self.positives[query], *shut, *self._noise}
+
     def _random_document(self, query: int) -> int:
+        never = self._never(query)
+        if len(never) >= len(self.documents):
+            raise ValueError(f"query {self.query_ids[query]}: every document is excluded, none can be a negative")
         while True:
             doc = int(self.rng.integers(len(self.documents)))
-            if doc not in self.positives[query]:
+            if doc not in never:
                 return doc
 
     def mine(self, model, epoch: float = 0.0, step: int = 0) -> dict:
@@ -406,7 +417,8 @@ class HardNegativeRefresh(TrainerCallback):
         from negmine.search.balltree import BallTreeSampler
 
         local = {int(d): i for i, d in enumerate(docs)}
-        positives = [[local[d] for d in p if d in local] for p in self.positives]
+        # never returned: the positives, and as on the FAISS path the excluded copies and the noise mask
+        positives = [[local[d] for d in self._never(q) if d in local] for q in range(len(self.queries))]
         sisters = None
         if self.exclude_shared_positives:
             citing: dict[int, set[int]] = {}

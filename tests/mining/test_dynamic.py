@@ -260,6 +260,19 @@ def test_a_refresh_keeps_build_pairs_exclusions(tiny_model):
                                       exclude=_copies(queries, documents, rows), excluded=excluded)  # fmt: skip
         guarded.mine(tiny_model, epoch=epoch)
         assert not {1, 2, 3} & set(guarded.negatives[0].tolist())
+    # random stand-ins and the BallTree searcher keep them too
+    always_random = RandomRateSchedule(kind="constant", r0=1.0)
+    one = params.model_copy(update={"num_negatives": 1})
+    for searcher, rate in (("faiss", always_random), ("balltree", None), ("balltree", always_random)):
+        taken = set()
+        for seed in range(12):
+            guarded = HardNegativeRefresh(queries, documents, rows, one, seed=seed, searcher=searcher,
+                                          random_rate=rate, exclude=_copies(queries, documents, rows),
+                                          excluded=excluded)  # fmt: skip
+            guarded.mine(tiny_model)
+            taken |= {int(d) for d, source in zip(guarded.negatives[0], guarded.negative_sources[0], strict=True)
+                      if source != "claim"}  # fmt: skip
+        assert taken and not {1, 2, 3} & taken, (searcher, taken)
 
 
 def test_a_refresh_with_the_lexical_searcher_takes_bm25_candidates(tiny_model):
