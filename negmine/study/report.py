@@ -40,8 +40,8 @@ def correlation_plot(correlations: list[dict], quality: str, path: Path) -> Path
     ax.set_xlim(-1.05, 1.05)
     resampled = rows[0].get("resampled", "units")
     ax.set_xlabel(f"Spearman's rho with {quality}\n(95% bootstrap interval, resampling {resampled})")
-    ax.set_title(f"Which properties of the negatives go with quality ({most} independent units:\n"
-                 "runs that trained on the same negatives count once)")
+    ax.set_title(f"Which properties of the negatives go with quality\n({most} independent units: runs that trained "
+                 "on the same negatives count once)", fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     return save_figure(fig, path)
 
@@ -94,8 +94,11 @@ def report_markdown(spec, stats: dict, runs: list[dict], plots: list[str], secon
     if stats["paired"]:
         title = f"Against {spec.baseline}" if spec.baseline and not spec.comparisons else "Paired comparisons"
         family = stats["paired"][0].get("family", len(stats["paired"]))
+        waiting = ("No comparison has two paired seeds yet, so none is tested: the differences below are single "
+                   "seeds. " if not family else "")
         lines += [f"## {title}, seed by seed", "",
-                  f"The {family} comparisons below are one family: each paired t-test's p is Holm-corrected over "
+                  waiting + f"The {family or len(stats['paired'])} comparisons below are one family: each paired "
+                  "t-test's p is Holm-corrected over "
                   "all of them, and a difference is called better or worse only when the corrected p is below "
                   "0.05 (the uncorrected p beside it); otherwise it is inside the noise. The unit is the training "
                   "seed: where a strategy's negatives are the same on every seed (the units column of the table "
