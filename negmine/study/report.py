@@ -178,12 +178,15 @@ def curvature_lines(spec, curvature: dict) -> list[str]:
     lines = ["## A sweet spot? (H3, curvature test)", "",
              "quality = a + b·x + c·x² over the independent units, x standardised; a sweet spot needs c < 0 with "
              "p < 0.05 and the fitted turning point inside the range swept (a significant c alone can be a curve "
-             "that only flattens: Simonsohn 2018).", ""]  # fmt: skip
+             "that only flattens: Simonsohn 2018). Where the study file names a sweep, the test takes that sweep's "
+             "units only, a strategy a level.", ""]  # fmt: skip
     rows = []
     for axis, metric in (("hardness", spec.hardness), ("diversity", spec.diversity)):
         fit = curvature.get(axis)
         if not fit:
             continue
+        if fit.get("sweep"):
+            axis = f"{axis}, the sweep {', '.join(fit['sweep'])}"
         if not fit["testable"]:
             rows.append({"property": f"{axis} ({metric})", "units": fit["n"], "levels": fit["levels"],
                          "c [95% CI]": "", "p": "", "turning point": "",

@@ -265,6 +265,15 @@ def per_query_scores(spec: StudySpec, out: Path, runs: list[dict], backfill: boo
     return scores
 
 
+def sweep_curvature(members: list[str] | None, x: list, y: list, groups: list[str]) -> dict:
+    """The curvature test over one ordered sweep's units (a strategy a level), or over every unit without one."""
+    if not members:
+        return curvature(x, y)
+    chosen = [i for i, group in enumerate(groups) if group in members]
+    fit = curvature([x[i] for i in chosen], [y[i] for i in chosen], levels_of=[groups[i] for i in chosen])
+    return {**fit, "sweep": list(members)}
+
+
 def study_statistics(spec: StudySpec, runs: list[dict], records: list[dict],
                      per_query: dict[str, dict[str, float]] | None = None) -> dict:  # fmt: skip
     """Strategy means and spreads; the paired comparisons (each strategy with the baseline, and the named pairs) as
@@ -330,5 +339,6 @@ def study_statistics(spec: StudySpec, runs: list[dict], records: list[dict],
             "runs_analysed": len(points), "units": len(units),
             "unit_runs": {u["unit"]: u["runs"] for u in units}, "summary": summary, "paired": paired,
             "correlations": correlations, "partial": partial,
-            "curvature": {"hardness": curvature(h, y), "diversity": curvature(d, y)},
+            "curvature": {axis: sweep_curvature(spec.sweeps.get(axis), values, y, groups)
+                          for axis, values in (("hardness", h), ("diversity", d))},
             "interaction_fit": interaction_fit(h, d, y, n_boot=spec.bootstrap)}  # fmt: skip

@@ -56,6 +56,10 @@ class StudySpec(BaseModel):
     metrics: list[str] = Field(default_factory=lambda: list(METRICS))
     hardness: str = HARDNESS
     diversity: str = DIVERSITY
+    sweeps: dict[Literal["hardness", "diversity"], list[str]] = Field(
+        default_factory=dict, description="The strategies of each ordered sweep (hardness at fixed diversity, "
+        "diversity at fixed hardness): its curvature test (H3) takes their units only, a strategy a level. Without "
+        "one, the test takes every unit and counts distinct values as levels.")
     quality: str = "validation.ndcg@10"
     reference: str = "all-MiniLM-L6-v2"
     bootstrap: int = Field(2000, ge=100)
@@ -81,6 +85,10 @@ class StudySpec(BaseModel):
             for name in pair:
                 if name not in names:
                     raise ValueError(f"comparisons: '{name}' is not a strategy ({', '.join(names)})")
+        for axis, members in self.sweeps.items():
+            for name in members:
+                if name not in names:
+                    raise ValueError(f"sweeps.{axis}: '{name}' is not a strategy ({', '.join(names)})")
         return self
 
 

@@ -114,7 +114,7 @@ def unit_points(points: list[dict], unit_of: dict[str, str], keys: list[str]) ->
     return merged
 
 
-def curvature(x, y, min_levels: int = 4, min_residual_df: int = 3) -> dict:
+def curvature(x, y, min_levels: int = 4, min_residual_df: int = 3, levels_of=None) -> dict:
     """H3 as a curvature test: ``y = a + b·x + c·x²`` by least squares on the independent units, the t-test of c
     (two-sided, n - 3 degrees of freedom), and where the fitted turning point ``-b / 2c`` lies. A sweet spot needs
     c < 0 with p < 0.05 *and* the turning point inside the observed range (Simonsohn 2018: a significant c alone
@@ -128,6 +128,8 @@ def curvature(x, y, min_levels: int = 4, min_residual_df: int = 3) -> dict:
         y: the quality a unit.
         min_levels: distinct x values needed.
         min_residual_df: n - 3 needed.
+        levels_of: each unit's level (its strategy in an ordered sweep, whose seeds' values differ a little); None:
+            distinct x values are the levels.
 
     Returns:
         ``{"testable": False, "n", "levels", "why"}``, or ``{"testable": True, "n", "levels", "c", "c_ci", "p",
@@ -144,7 +146,11 @@ def curvature(x, y, min_levels: int = 4, min_residual_df: int = 3) -> dict:
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     keep = ~(np.isnan(x) | np.isnan(y))
     x, y = x[keep], y[keep]
-    n, levels = int(len(x)), int(len(np.unique(np.round(x, 9))))
+    n = int(len(x))
+    if levels_of is None:
+        levels = int(len(np.unique(np.round(x, 9))))
+    else:
+        levels = len({level for level, kept in zip(levels_of, keep, strict=True) if kept})
     if levels < min_levels or n - 3 < min_residual_df:
         return {"testable": False, "n": n, "levels": levels,
                 "why": f"{levels} distinct levels and {n - 3} residual degrees of freedom (need {min_levels} and "

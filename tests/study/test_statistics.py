@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from negmine.study.statistics import correlation
+from negmine.study.statistics import correlation, curvature
 
 
 def test_few_runs_get_an_exact_p_value_not_zero():
@@ -140,3 +140,22 @@ def test_the_map_is_redrawn_from_a_reports_strategies_table(tmp_path, monkeypatc
     mid = [r["validation.ndcg@10"] for r in seen["records"] if r["set"].startswith("mid-spread-")]
     assert np.mean(mid) == pytest.approx(0.6682) and np.std(mid, ddof=1) == pytest.approx(0.0077)
     assert len(seen["records"]) == 15
+
+
+def test_curvature_counts_a_sweeps_strategies_as_its_levels():
+    """Seeds of one strategy differ a little in x: by value they are 6 levels, as a sweep of strategies they are 2,
+    too few for a quadratic."""
+    x = [0.30, 0.31, 0.32, 0.40, 0.41, 0.42]
+    y = [0.70, 0.71, 0.70, 0.72, 0.73, 0.72]
+    assert curvature(x, y)["levels"] == 6
+    fit = curvature(x, y, levels_of=["a", "a", "a", "b", "b", "b"])
+    assert fit["levels"] == 2 and not fit["testable"]
+
+
+def test_a_study_sweep_must_name_its_strategies(tmp_path):
+    from negmine.study.spec import StudySpec
+
+    base = {"name": "s", "strategies": [{"name": "a", "recipe": "r.yaml"}, {"name": "b", "recipe": "r.yaml"}]}
+    assert StudySpec.model_validate({**base, "sweeps": {"hardness": ["a", "b"]}}).sweeps == {"hardness": ["a", "b"]}
+    with pytest.raises(ValueError, match="sweeps.hardness: 'c' is not a strategy"):
+        StudySpec.model_validate({**base, "sweeps": {"hardness": ["a", "c"]}})
