@@ -94,11 +94,12 @@ def report_markdown(spec, stats: dict, runs: list[dict], plots: list[str], secon
     if stats["paired"]:
         title = f"Against {spec.baseline}" if spec.baseline and not spec.comparisons else "Paired comparisons"
         family = stats["paired"][0].get("family", len(stats["paired"]))
-        waiting = ("No comparison has two paired seeds yet, so none is tested: the differences below are single "
-                   "seeds. " if not family else "")
+        count = len(stats["paired"])
+        opening = (f"No comparison has two paired seeds yet, so none of the {count} below is tested: their "
+                   f"differences are single seeds. Once seeds pair, they are one family: " if not family else
+                   f"The {family} comparisons below are one family: ")
         lines += [f"## {title}, seed by seed", "",
-                  waiting + f"The {family or len(stats['paired'])} comparisons below are one family: each paired "
-                  "t-test's p is Holm-corrected over "
+                  opening + "each paired t-test's p is Holm-corrected over "
                   "all of them, and a difference is called better or worse only when the corrected p is below "
                   "0.05 (the uncorrected p beside it); otherwise it is inside the noise. The unit is the training "
                   "seed: where a strategy's negatives are the same on every seed (the units column of the table "

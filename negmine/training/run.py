@@ -103,7 +103,7 @@ def refresh_callback(recipe: Recipe, memory=None, output: Path | None = None):
         anchors[query].positives.append(Positive(doc, documents[doc]))
     mark_copies(anchors, documents, near_duplicates=config.near_duplicates if config is not None else True)
     exclude = {reason: [a.excluded.get(reason, []) for a in anchors] for reason in ("anchor_text", "near_duplicate")}
-    noise = (config.noise_filter if config is not None else None)
+    noise = config.noise_filter if config is not None else None
     if noise is None:
         noise = uses_scifact_habits(data)
     excluded = noise_mask(data, doc_ids, config.min_words if config is not None else 10)[0] if noise else None
