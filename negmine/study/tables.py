@@ -6,8 +6,14 @@ A report written before the rule (and whose run folders are gone) keeps its tabl
 rest on beside them (``paired.json``: each comparison's differences, p, Holm p and verdict) and rewrites the table's
 p, Holm and verdict cells from it, so a reader can check every verdict from a file in the repository.
 
+A report that ships its data (``study.json`` and each run's ``runs/RUN/metrics.json`` beside ``report.md``) is checked
+whole instead (:func:`recheck`): its statistics are computed again from the runs, the analysis records and the
+per-query scores, and its Markdown is written again from them.
+
     python -m negmine.study.tables docs/study/scifact docs/study/ablation     # rewrite
     python -m negmine.study.tables --check docs/study/*/                      # exit 1 where a cell disagrees
+    python -m negmine.study.tables --ship runs/study-NAME docs/study/NAME     # a report and its data, to commit
+    python -m negmine.study.tables --cite docs/study/NAME                     # its verdicts, as docs quote them
     python -m negmine.study.tables --redraw docs/study/scifact                # the hardness-diversity map again
 
 References:
@@ -175,17 +181,181 @@ def redraw_map(folder: Path) -> Path | None:
     return hardness_diversity(records, folder / "hardness_diversity.png", hardness, diversity)
 
 
+def _differences(stored, fresh, where: str = "statistics", rel: float = 1e-6) -> list[str]:
+    """Where two JSON-shaped values differ: numbers beyond a relative tolerance (BLAS order moves the last digits
+    between machines), anything else exactly."""
+    if isinstance(stored, dict) and isinstance(fresh, dict):
+        out = [f"{where}.{k}: only in one" for k in sorted(set(stored) ^ set(fresh), key=str)]
+        return out + [d for k in stored if k in fresh for d in _differences(stored[k], fresh[k], f"{where}.{k}", rel)]
+    if isinstance(stored, list) and isinstance(fresh, list):
+        if len(stored) != len(fresh):
+            return [f"{where}: {len(stored)} items, recomputed {len(fresh)}"]
+        return [d for i, (a, b) in enumerate(zip(stored, fresh, strict=True))
+                for d in _differences(a, b, f"{where}[{i}]", rel)]  # fmt: skip
+    numbers = (int, float)
+    if isinstance(stored, numbers) and isinstance(fresh, numbers) and not isinstance(stored, bool):
+        if stored == fresh or abs(stored - fresh) <= rel * max(abs(stored), abs(fresh), 1e-12):
+            return []
+        return [f"{where}: {stored!r}, recomputed {fresh!r}"]
+    return [] if stored == fresh else [f"{where}: {stored!r}, recomputed {fresh!r}"]
+
+
+def recheck(folder: Path) -> list[str]:
+    """A shipped report checked against its own data: the statistics of ``folder/study.json`` computed again from its
+    runs, analysis records and the per-query scores in ``folder/runs/RUN/metrics.json``, and ``folder/report.md``
+    written again from them.
+
+    Args:
+        folder: a study's ``report/`` copied with its data: ``report.md``, ``study.json``, the plots and
+            ``runs/RUN/metrics.json`` for every run ``study.json`` lists.
+
+    Returns:
+        The disagreements, one line each (a statistic that moved, a run without its metrics, a report line that
+        is not what the statistics print); empty when the report is what its data say. The geometry section
+        (experiment D) is measured on the trained models, which do not ship: only its printing is checked.
+
+    Example:
+        >>> recheck(Path("docs/study/release-budget"))  # doctest: +SKIP
+        []
+    """
+    from negmine.outputs import json_default
+    from negmine.study.report import report_markdown
+    from negmine.study.runner import per_query_scores, study_statistics
+    from negmine.study.spec import StudySpec
+
+    document = json.loads((folder / "study.json").read_text())
+    spec = StudySpec.model_validate(document["spec"])
+    runs = document["runs"]
+    missing = [r["run"] for r in runs if not (folder / "runs" / r["run"] / "metrics.json").is_file()]
+    if missing:
+        return [f"{folder}/runs/{run}/metrics.json: missing" for run in missing]
+    per_query = per_query_scores(spec, folder, runs, backfill=False)
+    fresh = json.loads(json.dumps(study_statistics(spec, runs, document["records"], per_query), default=json_default))
+    if "geometry" in document["statistics"]:  # measured on the trained models, which do not ship: kept as printed
+        fresh["geometry"] = document["statistics"]["geometry"]
+    problems = _differences(document["statistics"], fresh)
+    plots = sorted(path.name for path in folder.glob("*.png"))
+    text = report_markdown(spec, document["statistics"], runs, plots, document["seconds"], document["trained_now"])
+    printed = (folder / "report.md").read_text().splitlines()
+    written = text.splitlines()
+    problems += [f"report.md line {i + 1}: printed {a!r}, the statistics print {b!r}"
+                 for i, (a, b) in enumerate(zip(printed, written, strict=False)) if a != b][:5]  # fmt: skip
+    if len(printed) != len(written):
+        problems.append(f"report.md: {len(printed)} lines, the statistics print {len(written)}")
+    return problems
+
+
+def cite(folder: Path) -> str:
+    """The verdicts of a shipped report (one with ``study.json``) as the Markdown table the docs quote: each paired
+    comparison (difference in nDCG@10 points, seeds, p, Holm p over the family, verdict) and each curvature test;
+    a test checks that the docs hold this table verbatim, so a quoted number is one its data give.
+
+    Args:
+        folder: a report folder with ``study.json``.
+
+    Returns:
+        The table, one row a comparison and a row for each curvature test.
+
+    Example:
+        >>> print(cite(Path("docs/study/release-budget")))  # doctest: +SKIP
+        | comparison | difference (points) | unit, n | p | Holm p (family) | verdict |
+        ...
+    """
+    document = json.loads((folder / "study.json").read_text())
+    stats = document["statistics"]
+    unit = "seed (mining and training)" if document["spec"].get("mining_seed") == "training" else "training seed"
+    rows = ["| comparison | difference (points) | unit, n | p | Holm p (family) | verdict |", "| --- " * 6 + "|"]
+    for entry in stats["paired"]:
+        tested = entry["p_paired_t"] is not None
+        rows.append(f"| {entry['strategy']} - {entry['baseline']} | {100 * entry['mean_diff']:+.2f} "
+                    f"({' '.join(f'{100 * d:+.2f}' for d in entry['diffs'])}) | {unit}, {entry['seeds']} | "
+                    f"{_fmt(entry['p_paired_t'])} | "
+                    f"{_fmt(entry['p_holm']) + ' (' + str(entry['family']) + ')' if tested else 'not tested'} | "
+                    f"{entry['verdict']} |")  # fmt: skip
+    for axis, fit in (stats.get("curvature") or {}).items():
+        name = f"curvature in {axis}" + (f" (sweep {', '.join(fit['sweep'])})" if fit.get("sweep") else "")
+        if not fit["testable"]:
+            rows.append(f"| {name} | | units, {fit['n']} ({fit['levels']} levels) | | | not testable |")
+            continue
+        peak = "" if fit["peak"] is None else f", turning point {fit['peak']:.3f} " \
+            f"({'inside' if fit['peak_inside'] else 'outside'} the range)"
+        rows.append(f"| {name} | c {fit['c']:+.4f} [{fit['c_ci'][0]:+.4f}, {fit['c_ci'][1]:+.4f}]{peak} | units, "
+                    f"{fit['n']} ({fit['levels']} levels) | {_fmt(fit['p'])} | one test | "
+                    f"{'a sweet spot' if fit['sweet_spot'] else 'no sweet spot shown'} |")  # fmt: skip
+    return "\n".join(rows)
+
+
+SHIPPED_RUN_FILES = ("metrics.json", "wall.json")
+
+
+def ship(out: Path, dest: Path) -> Path:
+    """Copy a study's report with the data it was computed from into ``dest`` (for the repository): ``report.md``,
+    ``study.json`` and the plots of ``out/report/``, and each listed run's ``metrics.json`` (its per-query scores)
+    and ``wall.json`` under ``dest/runs/RUN/``; no model, pairs or checkpoint. ``dest`` is replaced whole, and the
+    copy is checked with :func:`recheck` before it replaces anything.
+
+    Args:
+        out: the study folder ``negmine study --out`` wrote (``report/`` and ``runs/``).
+        dest: where the copy goes, e.g. ``docs/study/release-budget``.
+
+    Returns:
+        ``dest``.
+
+    Raises:
+        NegmineError: the report is missing, or its copy does not recompute to what it prints.
+
+    Example:
+        >>> ship(Path("runs/study-scifact-release-budget"), Path("docs/study/release-budget"))  # doctest: +SKIP
+    """
+    import shutil
+
+    from negmine.outputs import atomic_folder
+
+    report = out / "report"
+    if not (report / "study.json").is_file():
+        raise NegmineError(f"{report}/study.json: missing; run negmine study {out} --no-train first")
+    runs = json.loads((report / "study.json").read_text())["runs"]
+    with atomic_folder(dest) as tmp:
+        for path in [report / "report.md", report / "study.json", *sorted(report.glob("*.png"))]:
+            shutil.copy2(path, tmp / path.name)
+        for run in runs:
+            (tmp / "runs" / run["run"]).mkdir(parents=True)
+            for name in SHIPPED_RUN_FILES:
+                if (out / "runs" / run["run"] / name).is_file():
+                    shutil.copy2(out / "runs" / run["run"] / name, tmp / "runs" / run["run"] / name)
+        problems = recheck(tmp)
+        if problems:
+            raise NegmineError(f"{out}: the copied report does not recompute ({len(problems)} problems): "
+                               f"{problems[0]}")
+    return dest
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m negmine.study.tables [--check | --redraw] FOLDER...``"""
+    """``python -m negmine.study.tables [--check | --redraw] FOLDER...`` or ``--ship OUT DEST``"""
     args = list(sys.argv[1:] if argv is None else argv)
     check = "--check" in args
+    if "--cite" in args:
+        for folder in (Path(a) for a in args if not a.startswith("--")):
+            print(cite(folder))
+        return 0
+    if "--ship" in args:
+        out, dest = (Path(a) for a in args if not a.startswith("--"))
+        try:
+            print(ship(out, dest))
+        except NegmineError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        return 0
     if "--redraw" in args:
         for folder in (Path(a) for a in args if not a.startswith("--")):
             print(redraw_map(folder))
         return 0
     problems = []
     for folder in (Path(a) for a in args if not a.startswith("--")):
-        problems += [f"{folder}: {p}" for p in amend(folder, check=check)]
+        if (folder / "study.json").is_file():  # a report with its data: checked whole, never rewritten
+            problems += [f"{folder}: {p}" for p in recheck(folder)]
+        else:
+            problems += [f"{folder}: {p}" for p in amend(folder, check=check)]
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0

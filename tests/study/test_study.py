@@ -79,6 +79,27 @@ def test_tiny_study_end_to_end_and_resumed(tmp_path, tiny_model_path, tiny_recip
     assert second["trained_now"] == [] and second["runs"] == document["runs"]
     assert second["statistics"]["correlations"] == stats["correlations"]
 
+    # shipped with its data (no models), the report recomputes from the copy; a printed number that is not what the
+    # data give, or a run's per-query scores that changed, is named
+    from negmine.study.tables import recheck, ship
+
+    shipped = ship(out, tmp_path / "docs" / "tiny")
+    assert sorted(p.name for p in (shipped / "runs").iterdir()) == sorted(r["run"] for r in second["runs"])
+    assert not list(shipped.rglob("model")) and not (shipped / "report.html").exists()
+    assert recheck(shipped) == []
+    report = shipped / "report.md"
+    original = report.read_text()
+    mean = f"{stats['summary'][0]['mean']:.4f}"
+    report.write_text(original.replace(mean, f"{float(mean) + 0.01:.4f}", 1))
+    assert any("report.md line" in p for p in recheck(shipped))
+    report.write_text(original)
+    kept_file = shipped / "runs" / "random-seed1" / "metrics.json"
+    scores = json.loads(kept_file.read_text())
+    values = scores["per_query_ndcg@10"]["validation"]
+    scores["per_query_ndcg@10"]["validation"] = {q: 1.0 - v for q, v in values.items()}
+    kept_file.write_text(json.dumps(scores))
+    assert any(p.startswith("statistics.paired[0].over_queries") for p in recheck(shipped))
+
 
 def test_bad_study_files_are_one_line(tmp_path, tiny_model_path, tiny_recipe):
     cases = [
