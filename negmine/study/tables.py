@@ -14,6 +14,7 @@ per-query scores, and its Markdown is written again from them.
     python -m negmine.study.tables --check docs/study/*/                      # exit 1 where a cell disagrees
     python -m negmine.study.tables --ship runs/study-NAME docs/study/NAME     # a report and its data, to commit
     python -m negmine.study.tables --cite docs/study/NAME                     # its verdicts, as docs quote them
+    python -m negmine.study.tables --levers docs/release.md                   # its lever table, recomputed
     python -m negmine.study.tables --redraw docs/study/scifact                # the hardness-diversity map again
 
 References:
@@ -25,6 +26,8 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from negmine.errors import NegmineError
 from negmine.study.statistics import holm, verdict
@@ -285,6 +288,66 @@ def cite(folder: Path) -> str:
     return "\n".join(rows)
 
 
+LEVERS_HEADER = "| lever | setting | minus static, per seed |"
+
+
+def check_levers(page: Path, results: Path | None = None) -> list[str]:
+    """The lever table of ``docs/release.md`` recomputed from the per-seed differences it prints: each row's mean ± sd
+    and paired t p, the Holm p over the table's trained levers (the rows with differences and a Holm cell), and each
+    of those rows' differences found in the results page's lever table (``docs/results/release-levers.md``).
+
+    Args:
+        page: the page with the table (its header starts with :data:`LEVERS_HEADER`).
+        results: the results page whose ``minus static, per seed`` column the differences come from; None: not
+            cross-checked.
+
+    Returns:
+        The cells that disagree, one line each; empty when every printed number is what its differences give.
+
+    Example:
+        >>> check_levers(Path("docs/release.md"), Path("docs/results/release-levers.md"))  # doctest: +SKIP
+        []
+    """
+    from scipy.stats import ttest_1samp
+
+    lines = page.read_text().splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(LEVERS_HEADER)), None)
+    if start is None:
+        return [f"{page}: no table headed {LEVERS_HEADER!r}"]
+    rows = _table_at(lines, start)[1]
+    holm_column = next(c for c in rows[0] if c.startswith("p (Holm"))
+    measured = [r for r in rows if r["minus static, per seed"] not in ("", "-")]
+    diffs = {id(r): [float(d) for d in r["minus static, per seed"].replace(",", " ").split()] for r in measured}
+    p_of = {id(r): float(ttest_1samp(diffs[id(r)], 0.0).pvalue) for r in measured}
+    family = [r for r in measured if r[holm_column] not in ("", "-")]
+    holm_of = dict(zip([id(r) for r in family], holm([p_of[id(r)] for r in family]), strict=True))
+    sources = []
+    if results is not None:
+        result_lines = results.read_text().splitlines()
+        at = next(i for i, line in enumerate(result_lines) if "| minus static, per seed |" in line)
+        sources = [r["minus static, per seed"].replace(" ", "") for r in _table_at(result_lines, at)[1]]
+    problems = []
+    for row in measured:
+        d, name = diffs[id(row)], f"{row['lever']} ({row['setting']})"
+        expected = {"difference": f"{sum(d) / len(d):+.2f} ± {float(np.std(d, ddof=1)):.2f}",
+                    "p (paired t)": _p2(p_of[id(row)])}  # fmt: skip
+        printed = {"difference": row["difference"].split(" (")[0], "p (paired t)": row["p (paired t)"]}
+        if id(row) in holm_of:
+            expected[holm_column], printed[holm_column] = _p2(holm_of[id(row)]), row[holm_column]
+            if results is not None and row["minus static, per seed"].replace(" ", "") not in sources:
+                problems.append(f"{name}: differences {row['minus static, per seed']!r} not in {results}")
+        problems += [f"{name}: {column} printed {printed[column]!r}, recomputed {value!r}"
+                     for column, value in expected.items() if printed[column] != value]  # fmt: skip
+    if str(len(family)) not in holm_column:
+        problems.append(f"{page}: the Holm column says {holm_column!r}, the family has {len(family)} levers")
+    return problems
+
+
+def _p2(p: float) -> str:
+    """A p-value as the lever table prints it: three decimals under 0.1, else two."""
+    return f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
+
+
 SHIPPED_RUN_FILES = ("metrics.json", "wall.json")
 
 
@@ -334,6 +397,12 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m negmine.study.tables [--check | --redraw] FOLDER...`` or ``--ship OUT DEST``"""
     args = list(sys.argv[1:] if argv is None else argv)
     check = "--check" in args
+    if "--levers" in args:
+        problems = [p for a in args if not a.startswith("--")
+                    for p in check_levers(Path(a), Path(a).parent / "results" / "release-levers.md")]  # fmt: skip
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return 1 if problems else 0
     if "--cite" in args:
         for folder in (Path(a) for a in args if not a.startswith("--")):
             print(cite(folder))

@@ -173,3 +173,22 @@ def test_the_docs_quote_each_shipped_reports_verdicts_as_its_data_give_them():
     page = (root / "docs" / "study.md").read_text()
     for folder in sorted(p.parent for p in (root / "docs" / "study").glob("*/study.json")):
         assert cite(folder) in page, f"docs/study.md does not quote {folder.name}'s table as cite() gives it"
+
+
+def test_the_release_pages_lever_table_is_what_its_per_seed_differences_give(tmp_path):
+    """docs/release.md's lever table: every mean ± sd, p and Holm p (over its 11 trained levers) recomputed from the
+    per-seed differences it prints, which are the results page's; a changed cell or difference is named."""
+    from pathlib import Path
+
+    from negmine.study.tables import check_levers
+
+    root = Path(__file__).parents[2]
+    page, results = root / "docs" / "release.md", root / "docs" / "results" / "release-levers.md"
+    assert check_levers(page, results) == []
+    text = page.read_text()
+    (tmp_path / "release.md").write_text(text.replace("| +2.53, +0.96, +2.36 |", "| +2.53, +0.96, +2.46 |"))
+    problems = check_levers(tmp_path / "release.md", results)
+    assert any("not in" in p for p in problems) and any("difference printed '+1.95 ± 0.86'" in p for p in problems)
+    (tmp_path / "release.md").write_text(text.replace("| 0.059 | 0.42 |", "| 0.059 | 0.40 |"))
+    assert [p.split(": ", 1)[1] for p in check_levers(tmp_path / "release.md", results)] == [
+        "p (Holm, 11 levers) printed '0.40', recomputed '0.42'"]
