@@ -46,9 +46,15 @@ def correlation_plot(correlations: list[dict], quality: str, path: Path) -> Path
     return save_figure(fig, path)
 
 
-def first_seeds(scores: dict) -> dict:
+def first_seeds(scores: dict, order: list[str] | None = None) -> dict:
     """One run a strategy (its lowest seed) for the score violins: the seeds' distributions barely differ, and one
-    panel a run of a 16 x 3 grid would be unreadable."""
+    panel a run of a 16 x 3 grid would be unreadable. Panels follow ``order`` (the study file's strategies, so an
+    ordered sweep reads left to right), then the name.
+
+    Example:
+        >>> list(first_seeds({"b-seed2": 1, "b-seed1": 2, "a-seed1": 3}, order=["b", "a"]))
+        ['b-seed1', 'a-seed1']
+    """
     import re
 
     chosen: dict[str, tuple[int, str]] = {}
@@ -57,7 +63,9 @@ def first_seeds(scores: dict) -> dict:
         strategy, seed = (found.group(1), int(found.group(2))) if found else (name, 0)
         if strategy not in chosen or seed < chosen[strategy][0]:
             chosen[strategy] = (seed, name)
-    return {name: scores[name] for _, name in sorted(chosen.values(), key=lambda pair: pair[1])}
+    rank = {name: i for i, name in enumerate(order or [])}
+    ordered = sorted(chosen.items(), key=lambda item: (rank.get(item[0], len(rank)), item[1][1]))
+    return {name: scores[name] for _, (_, name) in ordered}
 
 
 def _fmt(value, digits: int = 4):
@@ -213,7 +221,8 @@ def write_report(spec, out: Path, runs: list[dict], stats: dict, analysis, secon
         for path in (correlation_plot(stats["correlations"], spec.quality, tmp / "correlations.png"),
                      draw.hardness_diversity(analysis.records, tmp / "hardness_diversity.png", spec.hardness,
                                              spec.diversity) if analysis else None,
-                     draw.score_violins(first_seeds(analysis.scores), tmp / "violins.png")
+                     draw.score_violins(first_seeds(analysis.scores, [st.name for st in spec.strategies]),
+                                       tmp / "violins.png")
                      if analysis and analysis.scores else None,
                      draw.evolution(analysis.records, analysis.dynamics, tmp / "evolution.png") if analysis
                      else None):  # fmt: skip
