@@ -9,6 +9,7 @@ from pathlib import Path
 
 from negmine.analysis.report import report_html
 from negmine.outputs import atomic_folder, json_default, markdown_table
+from negmine.study.statistics import ALPHA
 
 
 def _left_out(entry: dict | None) -> str:
@@ -179,16 +180,39 @@ def report_markdown(spec, stats: dict, runs: list[dict], plots: list[str], secon
     return "\n".join(lines)
 
 
+def _trend_cell(fit: dict) -> str:
+    """A sweep's straight line, as the report and the docs print it: slope in nDCG@10 points a standard deviation of
+    x, its interval, p."""
+    trend = fit.get("trend")
+    if not trend:
+        return ""
+    low, high = trend["slope_ci"]
+    return f"{100 * trend['slope']:+.2f} [{100 * low:+.2f}, {100 * high:+.2f}], p {trend['p']:.3f}"
+
+
+def trend_verdict(fit: dict) -> str:
+    """``rises`` / ``falls`` where the line's p is below 0.05, else ``no trend shown``; empty without a line."""
+    trend = fit.get("trend")
+    if not trend:
+        return ""
+    if trend["p"] >= ALPHA:
+        return "no trend shown"
+    return "rises" if trend["slope"] > 0 else "falls"
+
+
 def curvature_lines(spec, curvature: dict) -> list[str]:
-    """The H3 section: the curvature test of a sweet spot in hardness and in diversity, or why the design cannot
-    test it."""
+    """The H1 and H3 section: over each ordered sweep (or every unit), the straight line of quality on the property
+    (does it rise) and the curvature test of a sweet spot (does it turn), or why the design cannot test it."""
     if not curvature:
         return []
-    lines = ["## A sweet spot? (H3, curvature test)", "",
-             "quality = a + b·x + c·x² over the independent units, x standardised; a sweet spot needs c < 0 with "
-             "p < 0.05 and the fitted turning point inside the range swept (a significant c alone can be a curve "
-             "that only flattens: Simonsohn 2018). Where the study file names a sweep, the test takes that sweep's "
-             "units only, a strategy a level.", ""]  # fmt: skip
+    lines = ["## A trend, a sweet spot? (H1 and H3 over the sweeps)", "",
+             "Over the independent units of each sweep (or all units, without one), x standardised. The line: "
+             "quality = a + b·x, b in nDCG@10 points a standard deviation of x; b > 0 with p < 0.05 is quality rising "
+             "with the property across the sweep (H1's question, for hardness). The curvature test: quality = a + b·x "
+             "+ c·x²; a sweet spot needs c < 0 with p < 0.05 and the fitted turning point inside the range swept (a "
+             "significant c alone can be a curve that only flattens: Simonsohn 2018). Each is one test a sweep, "
+             "outside the paired family; where the study file names a sweep, the tests take that sweep's units "
+             "only, a strategy a level.", ""]  # fmt: skip
     rows = []
     for axis, metric in (("hardness", spec.hardness), ("diversity", spec.diversity)):
         fit = curvature.get(axis)
@@ -196,12 +220,13 @@ def curvature_lines(spec, curvature: dict) -> list[str]:
             continue
         if fit.get("sweep"):
             axis = f"{axis}, the sweep {', '.join(fit['sweep'])}"
+        line = {"line: b [95% CI], p": _trend_cell(fit), "trend": trend_verdict(fit)}
         if not fit["testable"]:
-            rows.append({"property": f"{axis} ({metric})", "units": fit["n"], "levels": fit["levels"],
+            rows.append({"property": f"{axis} ({metric})", "units": fit["n"], "levels": fit["levels"], **line,
                          "c [95% CI]": "", "p": "", "turning point": "",
                          "verdict": f"not testable with this design: {fit['why']}"})  # fmt: skip
             continue
-        rows.append({"property": f"{axis} ({metric})", "units": fit["n"], "levels": fit["levels"],
+        rows.append({"property": f"{axis} ({metric})", "units": fit["n"], "levels": fit["levels"], **line,
                      "c [95% CI]": f"{fit['c']:+.4f} [{fit['c_ci'][0]:+.4f}, {fit['c_ci'][1]:+.4f}]",
                      "p": _fmt(fit["p"], 3),
                      "turning point": "" if fit["peak"] is None else

@@ -133,7 +133,9 @@ def curvature(x, y, min_levels: int = 4, min_residual_df: int = 3, levels_of=Non
 
     Returns:
         ``{"testable": False, "n", "levels", "why"}``, or ``{"testable": True, "n", "levels", "c", "c_ci", "p",
-        "peak", "peak_inside", "sweet_spot"}`` (c on x standardised, so comparable across properties).
+        "peak", "peak_inside", "sweet_spot"}`` (c on x standardised, so comparable across properties); either with
+        ``"trend"`` (:func:`linear_trend`, H1's question: does quality rise with x across the sweep) where the
+        units span 3 levels and leave 3 residual degrees of freedom to a line.
 
     Example:
         >>> x = np.arange(7.0)
@@ -151,10 +153,11 @@ def curvature(x, y, min_levels: int = 4, min_residual_df: int = 3, levels_of=Non
         levels = int(len(np.unique(np.round(x, 9))))
     else:
         levels = len({level for level, kept in zip(levels_of, keep, strict=True) if kept})
+    trend = {"trend": linear_trend(x, y)} if levels >= 3 and n - 2 >= min_residual_df else {}
     if levels < min_levels or n - 3 < min_residual_df:
         return {"testable": False, "n": n, "levels": levels,
                 "why": f"{levels} distinct levels and {n - 3} residual degrees of freedom (need {min_levels} and "
-                       f"{min_residual_df}): a quadratic would be (nearly) saturated"}  # fmt: skip
+                       f"{min_residual_df}): a quadratic would be (nearly) saturated", **trend}  # fmt: skip
     centre, scale = x.mean(), x.std() or 1.0
     z = (x - centre) / scale
     design = np.column_stack([np.ones_like(z), z, z * z])
@@ -168,7 +171,36 @@ def curvature(x, y, min_levels: int = 4, min_residual_df: int = 3, levels_of=Non
     peak = float(centre - scale * coef[1] / (2 * c)) if c else None
     inside = peak is not None and x.min() < peak < x.max()
     return {"testable": True, "n": n, "levels": levels, "c": c, "c_ci": [c - half, c + half], "p": p,
-            "peak": peak, "peak_inside": bool(inside), "sweet_spot": bool(c < 0 and p < ALPHA and inside)}  # fmt: skip
+            "peak": peak, "peak_inside": bool(inside), "sweet_spot": bool(c < 0 and p < ALPHA and inside),
+            **trend}  # fmt: skip
+
+
+def linear_trend(x, y) -> dict:
+    """The straight line ``y = a + b·z`` over the units, ``z`` the standardised x: the slope b (quality per standard
+    deviation of x), its 95% interval and two-sided t-test p (n - 2 degrees of freedom). Across an ordered sweep it
+    asks H1's question, whether quality rises (or falls) with the property, where the curvature test asks whether
+    it turns.
+
+    Args:
+        x: the swept property a unit (no NaN).
+        y: the quality a unit.
+
+    Returns:
+        ``{"slope", "slope_ci", "p", "n"}``.
+
+    Example:
+        >>> fit = linear_trend([1, 2, 3, 4, 5], [0.70, 0.71, 0.73, 0.72, 0.75])
+        >>> round(fit["slope"], 4), round(fit["p"], 3)
+        (0.0156, 0.035)
+    """
+    from scipy.stats import linregress, t
+
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    z = (x - x.mean()) / (x.std() or 1.0)
+    fit = linregress(z, y)
+    half = float(t.ppf(0.975, len(x) - 2) * fit.stderr)
+    return {"slope": float(fit.slope), "slope_ci": [float(fit.slope) - half, float(fit.slope) + half],
+            "p": float(fit.pvalue), "n": int(len(x))}  # fmt: skip
 
 
 def correlation(x, y, n_boot: int = 2000, seed: int = 0, level: float = 0.95, per_query=None) -> dict:

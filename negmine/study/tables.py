@@ -265,6 +265,8 @@ def cite(folder: Path) -> str:
         ...
     """
     document = json.loads((folder / "study.json").read_text())
+    from negmine.study.report import _trend_cell, trend_verdict
+
     stats = document["statistics"]
     unit = "seed (mining and training)" if document["spec"].get("mining_seed") == "training" else "training seed"
     rows = ["| comparison | difference (points) | unit, n | p | Holm p (family) | verdict |", "| --- " * 6 + "|"]
@@ -276,14 +278,18 @@ def cite(folder: Path) -> str:
                     f"{_fmt(entry['p_holm']) + ' (' + str(entry['family']) + ')' if tested else 'not tested'} | "
                     f"{entry['verdict']} |")  # fmt: skip
     for axis, fit in (stats.get("curvature") or {}).items():
-        name = f"curvature in {axis}" + (f" (sweep {', '.join(fit['sweep'])})" if fit.get("sweep") else "")
+        sweep = f" (sweep {', '.join(fit['sweep'])})" if fit.get("sweep") else ""
+        units = f"units, {fit['n']} ({fit['levels']} levels)"
+        if fit.get("trend"):
+            rows.append(f"| line in {axis}{sweep} | b {_trend_cell(fit).rsplit(', p ', 1)[0]} a sd | {units} | "
+                        f"{_fmt(fit['trend']['p'])} | one test | {trend_verdict(fit)} |")  # fmt: skip
         if not fit["testable"]:
-            rows.append(f"| {name} | | units, {fit['n']} ({fit['levels']} levels) | | | not testable |")
+            rows.append(f"| curvature in {axis}{sweep} | | {units} | | | not testable |")
             continue
         peak = "" if fit["peak"] is None else f", turning point {fit['peak']:.3f} " \
             f"({'inside' if fit['peak_inside'] else 'outside'} the range)"
-        rows.append(f"| {name} | c {fit['c']:+.4f} [{fit['c_ci'][0]:+.4f}, {fit['c_ci'][1]:+.4f}]{peak} | units, "
-                    f"{fit['n']} ({fit['levels']} levels) | {_fmt(fit['p'])} | one test | "
+        rows.append(f"| curvature in {axis}{sweep} | c {fit['c']:+.4f} [{fit['c_ci'][0]:+.4f}, {fit['c_ci'][1]:+.4f}]"
+                    f"{peak} | {units} | {_fmt(fit['p'])} | one test | "
                     f"{'a sweet spot' if fit['sweet_spot'] else 'no sweet spot shown'} |")  # fmt: skip
     return "\n".join(rows)
 

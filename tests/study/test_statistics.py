@@ -150,7 +150,23 @@ def test_curvature_counts_a_sweeps_strategies_as_its_levels():
     y = [0.70, 0.71, 0.70, 0.72, 0.73, 0.72]
     assert curvature(x, y)["levels"] == 6
     fit = curvature(x, y, levels_of=["a", "a", "a", "b", "b", "b"])
-    assert fit["levels"] == 2 and not fit["testable"]
+    assert fit["levels"] == 2 and not fit["testable"] and "trend" not in fit  # 2 levels: a difference, not a trend
+
+
+def test_the_linear_trend_against_hand_computed_values():
+    """H1 across a sweep: y = a + b·x by least squares; x = 1..5, y as below: slope 0.011 a unit of x, standard error
+    0.003 (residual SS 0.00027 over 3 df, Sxx 10), t 3.667 on 3 df, p 0.0351; per population sd of x (sqrt 2)
+    the slope is 0.01556. A sweep of 3 levels gets its trend even where a quadratic is not testable."""
+    from negmine.study.statistics import linear_trend
+
+    fit = linear_trend([1, 2, 3, 4, 5], [0.70, 0.71, 0.73, 0.72, 0.75])
+    assert fit["slope"] == pytest.approx(0.011 * np.sqrt(2), rel=1e-9)
+    assert fit["p"] == pytest.approx(0.0351, abs=1e-4)
+    half = 3.182446 * 0.003 * np.sqrt(2)  # t(0.975, 3) x the standard error, per sd of x
+    assert fit["slope_ci"] == pytest.approx([fit["slope"] - half, fit["slope"] + half], rel=1e-5)
+    three = curvature([1, 1, 1, 2, 2, 2, 3, 3, 3], [0.70, 0.71, 0.70, 0.72, 0.73, 0.72, 0.74, 0.75, 0.74],
+                      levels_of=list("aaabbbccc"))  # fmt: skip
+    assert not three["testable"] and three["trend"]["slope"] > 0 and three["trend"]["p"] < 0.001
 
 
 def test_a_study_sweep_must_name_its_strategies(tmp_path):
