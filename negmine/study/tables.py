@@ -13,7 +13,7 @@ per-query scores, and its Markdown is written again from them.
     python -m negmine.study.tables docs/study/scifact docs/study/ablation     # rewrite
     python -m negmine.study.tables --check docs/study/*/                      # exit 1 where a cell disagrees
     python -m negmine.study.tables --ship runs/study-NAME docs/study/NAME     # a report and its data, to commit
-    python -m negmine.study.tables --cite docs/study/NAME                     # its verdicts, as docs quote them
+    python -m negmine.study.tables --cite docs/study/NAME [A:B ...]           # its verdicts, as docs quote them
     python -m negmine.study.tables --levers docs/release.md                   # its lever table, recomputed
     python -m negmine.study.tables --redraw docs/study/scifact                # the hardness-diversity map again
 
@@ -248,27 +248,36 @@ def recheck(folder: Path) -> list[str]:
     return problems
 
 
-def cite(folder: Path) -> str:
-    """The verdicts of a shipped report (one with ``study.json``) as the Markdown table the docs quote: each paired
-    comparison (difference in nDCG@10 points, seeds, p, Holm p over the family, verdict) and each curvature test;
-    a test checks that the docs hold this table verbatim, so a quoted number is one its data give.
+def cite(source: Path, only: list[str] | None = None) -> str:
+    """The verdicts behind a committed claim as the Markdown table the docs quote: each paired comparison
+    (difference in nDCG@10 points with its per-seed values, the unit and n, p, Holm p over the family, verdict)
+    and, for a study, each sweep's line and curvature test. A docs page quotes it under a ``<!-- cite: SOURCE -->``
+    line, and :func:`check_citations` holds the quote to this table, so a quoted number is one its data give.
 
     Args:
-        folder: a report folder with ``study.json``.
+        source: a shipped report folder (its ``study.json``), or a benchmark's JSON with ``comparisons`` in the
+            same shape (``benchmarks/vs_st_mining.py --json``).
+        only: the comparisons to keep, as ``STRATEGY:BASELINE``; None: all of them (and the sweeps' tests).
 
     Returns:
-        The table, one row a comparison and a row for each curvature test.
+        The table.
 
     Example:
-        >>> print(cite(Path("docs/study/release-budget")))  # doctest: +SKIP
+        >>> print(cite(Path("docs/results/vs-st-mining/bench.json"), ["st:none"]))  # doctest: +SKIP
         | comparison | difference (points) | unit, n | p | Holm p (family) | verdict |
-        ...
+        | --- | --- | --- | --- | --- | --- |
+        | st - none | +3.24 (+4.26 +2.69 +2.77) | training seed, 3 | 0.024 | 0.096 (4) | inside the noise |
     """
-    document = json.loads((folder / "study.json").read_text())
     from negmine.study.report import _trend_cell, trend_verdict
 
-    stats = document["statistics"]
-    unit = "seed (mining and training)" if document["spec"].get("mining_seed") == "training" else "training seed"
+    if source.is_dir():
+        document = json.loads((source / "study.json").read_text())
+        stats = document["statistics"]
+        unit = "seed (mining and training)" if document["spec"].get("mining_seed") == "training" else "training seed"
+    else:
+        stats, unit = {"paired": json.loads(source.read_text())["comparisons"]}, "training seed"
+    if only is not None:
+        stats = {"paired": [e for e in stats["paired"] if f"{e['strategy']}:{e['baseline']}" in only]}
     rows = ["| comparison | difference (points) | unit, n | p | Holm p (family) | verdict |", "| --- " * 6 + "|"]
     for entry in stats["paired"]:
         tested = entry["p_paired_t"] is not None
@@ -354,6 +363,41 @@ def _p2(p: float) -> str:
     return f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
 
 
+CITE = "<!-- cite: "
+
+
+def check_citations(page: Path, root: Path) -> list[str]:
+    """Every table a docs page quotes under a ``<!-- cite: SOURCE [STRATEGY:BASELINE ...] -->`` line, compared with
+    what :func:`cite` computes from SOURCE (a path from ``root``) now.
+
+    Returns:
+        One line for each quote that is not the table its source gives (or whose source is missing).
+
+    Example:
+        >>> check_citations(Path("docs/study.md"), Path("."))  # doctest: +SKIP
+        []
+    """
+    lines = page.read_text().splitlines()
+    problems = []
+    for i, line in enumerate(lines):
+        if not line.startswith(CITE):
+            continue
+        source, *only = line[len(CITE):].removesuffix("-->").split()
+        if not (root / source).exists():
+            problems.append(f"{page}:{i + 1}: {source} is not in the repository")
+            continue
+        quoted = []
+        for following in lines[i + 1:]:
+            if not following.startswith("|"):
+                break
+            quoted.append(following)
+        expected = cite(root / source, only or None).splitlines()
+        if quoted != expected:
+            wrong = next((q for q, e in zip(quoted, expected, strict=False) if q != e), "(rows missing or extra)")
+            problems.append(f"{page}:{i + 1}: the table quoted from {source} is not what its data give: {wrong}")
+    return problems
+
+
 SHIPPED_RUN_FILES = ("metrics.json", "wall.json")
 
 
@@ -409,9 +453,10 @@ def main(argv: list[str] | None = None) -> int:
         for problem in problems:
             print(problem, file=sys.stderr)
         return 1 if problems else 0
-    if "--cite" in args:
-        for folder in (Path(a) for a in args if not a.startswith("--")):
-            print(cite(folder))
+    if "--cite" in args:  # --cite SOURCE [STRATEGY:BASELINE ...]: the comment line and the table, to paste
+        source, *only = (a for a in args if not a.startswith("--"))
+        print(f"{CITE}{' '.join([source, *only])} -->")
+        print(cite(Path(source), only or None))
         return 0
     if "--ship" in args:
         out, dest = (Path(a) for a in args if not a.startswith("--"))
