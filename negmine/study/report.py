@@ -180,7 +180,7 @@ def report_markdown(spec, stats: dict, runs: list[dict], plots: list[str], secon
     return "\n".join(lines)
 
 
-def _trend_cell(fit: dict) -> str:
+def trend_cell(fit: dict) -> str:
     """A sweep's straight line, as the report and the docs print it: slope in nDCG@10 points a standard deviation of
     x, its interval, p."""
     trend = fit.get("trend")
@@ -220,7 +220,7 @@ def curvature_lines(spec, curvature: dict) -> list[str]:
             continue
         if fit.get("sweep"):
             axis = f"{axis}, the sweep {', '.join(fit['sweep'])}"
-        line = {"line: b [95% CI], p": _trend_cell(fit), "trend": trend_verdict(fit)}
+        line = {"line: b [95% CI], p": trend_cell(fit), "trend": trend_verdict(fit)}
         if not fit["testable"]:
             rows.append({"property": f"{axis} ({metric})", "units": fit["n"], "levels": fit["levels"], **line,
                          "c [95% CI]": "", "p": "", "turning point": "",

@@ -268,7 +268,7 @@ def cite(source: Path, only: list[str] | None = None) -> str:
         | --- | --- | --- | --- | --- | --- |
         | st - none | +3.24 (+4.26 +2.69 +2.77) | training seed, 3 | 0.024 | 0.096 (4) | inside the noise |
     """
-    from negmine.study.report import _trend_cell, trend_verdict
+    from negmine.study.report import trend_cell, trend_verdict
 
     if source.is_dir():
         document = json.loads((source / "study.json").read_text())
@@ -290,7 +290,7 @@ def cite(source: Path, only: list[str] | None = None) -> str:
         sweep = f" (sweep {', '.join(fit['sweep'])})" if fit.get("sweep") else ""
         units = f"units, {fit['n']} ({fit['levels']} levels)"
         if fit.get("trend"):
-            rows.append(f"| line in {axis}{sweep} | b {_trend_cell(fit).rsplit(', p ', 1)[0]} a sd | {units} | "
+            rows.append(f"| line in {axis}{sweep} | b {trend_cell(fit).rsplit(', p ', 1)[0]} a sd | {units} | "
                         f"{_fmt(fit['trend']['p'])} | one test | {trend_verdict(fit)} |")  # fmt: skip
         if not fit["testable"]:
             rows.append(f"| curvature in {axis}{sweep} | | {units} | | | not testable |")
