@@ -190,6 +190,13 @@ def trend_cell(fit: dict) -> str:
     return f"{100 * trend['slope']:+.2f} [{100 * low:+.2f}, {100 * high:+.2f}], p {trend['p']:.3f}"
 
 
+def turning_point(fit: dict) -> str:
+    """Where the fitted quadratic turns, and whether that is a maximum (c < 0, a candidate sweet spot) or a minimum
+    (c > 0, a dip), inside or outside the range swept."""
+    kind = "a maximum" if fit["c"] < 0 else "a minimum"
+    return f"{fit['peak']:.3f} ({kind}, {'inside' if fit['peak_inside'] else 'outside'} the range)"
+
+
 def trend_verdict(fit: dict) -> str:
     """``rises`` / ``falls`` where the line's p is below 0.05, else ``no trend shown``; empty without a line."""
     trend = fit.get("trend")
@@ -229,8 +236,7 @@ def curvature_lines(spec, curvature: dict) -> list[str]:
         rows.append({"property": f"{axis} ({metric})", "units": fit["n"], "levels": fit["levels"], **line,
                      "c [95% CI]": f"{fit['c']:+.4f} [{fit['c_ci'][0]:+.4f}, {fit['c_ci'][1]:+.4f}]",
                      "p": _fmt(fit["p"], 3),
-                     "turning point": "" if fit["peak"] is None else
-                     f"{fit['peak']:.3f} ({'inside' if fit['peak_inside'] else 'outside'} the range)",
+                     "turning point": "" if fit["peak"] is None else turning_point(fit),
                      "verdict": "a sweet spot" if fit["sweet_spot"] else "no sweet spot shown"})  # fmt: skip
     return [*lines, markdown_table(rows, list(rows[0])), ""] if rows else []
 

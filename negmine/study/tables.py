@@ -268,7 +268,7 @@ def cite(source: Path, only: list[str] | None = None) -> str:
         | --- | --- | --- | --- | --- | --- |
         | st - none | +3.24 (+4.26 +2.69 +2.77) | training seed, 3 | 0.024 | 0.096 (4) | inside the noise |
     """
-    from negmine.study.report import trend_cell, trend_verdict
+    from negmine.study.report import trend_cell, trend_verdict, turning_point
 
     if source.is_dir():
         document = json.loads((source / "study.json").read_text())
@@ -295,8 +295,7 @@ def cite(source: Path, only: list[str] | None = None) -> str:
         if not fit["testable"]:
             rows.append(f"| curvature in {axis}{sweep} | | {units} | | | not testable |")
             continue
-        peak = "" if fit["peak"] is None else f", turning point {fit['peak']:.3f} " \
-            f"({'inside' if fit['peak_inside'] else 'outside'} the range)"
+        peak = "" if fit["peak"] is None else f", turning point {turning_point(fit)}"
         rows.append(f"| curvature in {axis}{sweep} | c {fit['c']:+.4f} [{fit['c_ci'][0]:+.4f}, {fit['c_ci'][1]:+.4f}]"
                     f"{peak} | {units} | {_fmt(fit['p'])} | one test | "
                     f"{'a sweet spot' if fit['sweet_spot'] else 'no sweet spot shown'} |")  # fmt: skip
