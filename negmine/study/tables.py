@@ -24,6 +24,7 @@ References:
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -197,9 +198,8 @@ def _differences(stored, fresh, where: str = "statistics", rel: float = 1e-6) ->
                 for d in _differences(a, b, f"{where}[{i}]", rel)]  # fmt: skip
     numbers = (int, float)
     if isinstance(stored, numbers) and isinstance(fresh, numbers) and not isinstance(stored, bool):
-        if stored == fresh or abs(stored - fresh) <= rel * max(abs(stored), abs(fresh), 1e-12):
-            return []
-        return [f"{where}: {stored!r}, recomputed {fresh!r}"]
+        same = math.isclose(stored, fresh, rel_tol=rel, abs_tol=1e-12) or (math.isnan(stored) and math.isnan(fresh))
+        return [] if same else [f"{where}: {stored!r}, recomputed {fresh!r}"]
     return [] if stored == fresh else [f"{where}: {stored!r}, recomputed {fresh!r}"]
 
 
