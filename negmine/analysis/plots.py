@@ -262,9 +262,10 @@ def hardness_diversity(records: list[dict], path: Path, hardness: str = "hardnes
     from the same negatives sit on one spot and are one dot, at their mean quality; seeds with their own negatives
     are joined to their strategy's mean. Labels name the strategy and are kept off other labels and dots.
 
-    The colour scale spans the strategies' quality, widened to at least four pooled seed sds, so that differences
-    inside the seed noise look alike; a unit far below the rest (under the lower quartile by more than 3
-    interquartile ranges) is drawn in grey and named on the colour bar instead of stretching it."""
+    The colour scale spans the quality of every dot drawn (each run where seeds have their own negatives), widened
+    to at least four pooled seed sds, so that differences inside the seed noise look alike; a strategy far below the
+    rest (its mean under the lower quartile of the means by more than 3 interquartile ranges) is drawn in grey and
+    named on the colour bar instead of stretching it."""
     from matplotlib.colors import Normalize
 
     plt = pyplot()
@@ -288,11 +289,16 @@ def hardness_diversity(records: list[dict], path: Path, hardness: str = "hardnes
     xs = np.concatenate([x[runs], [one[0] for one in shown if one]])
     ys = np.concatenate([y[runs], [one[1] for one in shown if one]])
     cs = np.concatenate([c[runs], [one[2] for one in shown if one]])
+    names = list(groups)
+    group_of = {i: name for name, members in groups.items() for i in members}
+    drawn = [group_of[i] for i in runs] + [name for name, one in zip(names, shown, strict=True) if one]
     means = np.array([c[members].mean() for members in groups.values()])
     q1, q3 = np.percentile(means, [25, 75])
     floor = q1 - 3 * (q3 - q1) if len(means) >= 4 and q3 > q1 else -np.inf
     outliers = [name for name, m in zip(groups, means, strict=True) if m < floor]
-    low, high = float(means[means >= floor].min()), float(means[means >= floor].max())
+    # the span covers every dot drawn (a single run below its strategy's mean included), outlier strategies aside
+    kept = np.array([cs[k] for k, name in enumerate(drawn) if name not in outliers])
+    low, high = float(kept.min()), float(kept.max())
     sds = [np.std(c[m], ddof=1) for m in groups.values() if len(m) > 1]
     noise = float(np.sqrt(np.mean(np.square(sds)))) if sds else 0.0
     if high - low < 4 * noise:  # a span inside the seed noise would paint noise as a gradient

@@ -320,3 +320,22 @@ def test_the_summary_leaves_out_and_names_metrics_that_are_zero_everywhere():
     rows, columns, zero = summary_rows(records)
     assert "margin" in columns and "FN sister" not in columns and zero == ["FN sister"]
     assert rows[1]["margin"] == 0.0  # a zero in a column that is not all zero stays
+
+
+def test_hardness_diversity_colours_every_run_it_draws(tmp_path, monkeypatch):
+    """Seeds with their own negatives are one dot each: a run below every strategy's mean is inside the colour
+    span (coloured, not grey as if it were a far outlier)."""
+    from negmine.analysis import plots
+
+    figures = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, rect=None, layout=True: figures.append(fig) or path)
+    quality = {"a": [0.70, 0.76, 0.77], "b": [0.74, 0.75, 0.76], "c": [0.745, 0.75, 0.755]}
+    records = [{"set": f"{name}-seed{seed}", "source": "all", "encoder": "reference",
+                "hardness.margin.mean": 0.1 * k + 0.01 * seed, "diversity.vendi": 90.0 + seed,
+                "validation.ndcg@10": q} for k, (name, qs) in enumerate(quality.items())
+               for seed, q in enumerate(qs, start=1)]  # fmt: skip
+    plots.hardness_diversity(records, tmp_path / "hd.png")
+    dots = figures[0].axes[0].collections[0]
+    assert len(dots.get_offsets()) == 9
+    assert dots.norm.vmin <= 0.70 and dots.norm.vmax >= 0.77  # the lowest and highest runs are coloured
+    assert "grey" not in figures[0].axes[1].get_ylabel()
