@@ -120,8 +120,9 @@ def curvature(x, y, min_levels: int = 4, min_residual_df: int = 3, levels_of=Non
     c < 0 with p < 0.05 *and* the turning point inside the observed range (Simonsohn 2018: a significant c alone
     can come from a curve that only flattens).
 
-    A design with fewer than ``min_levels`` distinct x values, or fewer than ``min_residual_df`` residual degrees of
-    freedom, is not tested: the fit would be saturated or nearly so, and its interval says nothing.
+    A design with fewer than ``min_levels`` distinct x values (three means always fit a parabola: a kink or a
+    flattening reads as curvature), or fewer than ``min_residual_df`` residual degrees of freedom (a saturated fit,
+    whose interval says nothing), is not tested, and ``why`` says which.
 
     Args:
         x: the swept property (hardness or diversity) a unit.
@@ -154,10 +155,15 @@ def curvature(x, y, min_levels: int = 4, min_residual_df: int = 3, levels_of=Non
     else:
         levels = len({level for level, kept in zip(levels_of, keep, strict=True) if kept})
     trend = {"trend": linear_trend(x, y)} if levels >= 3 and n - 2 >= min_residual_df else {}
-    if levels < min_levels or n - 3 < min_residual_df:
-        return {"testable": False, "n": n, "levels": levels,
-                "why": f"{levels} distinct levels and {n - 3} residual degrees of freedom (need {min_levels} and "
-                       f"{min_residual_df}): a quadratic would be (nearly) saturated", **trend}  # fmt: skip
+    reasons = []
+    if levels < min_levels:
+        reasons.append(f"{levels} distinct levels (need {min_levels}): a quadratic passes through every level's mean, "
+                       "so any bend reads as curvature and a peak cannot be told from a flattening")
+    if n - 3 < min_residual_df:
+        reasons.append(f"{n - 3} residual degrees of freedom (need {min_residual_df}): the fit would be (nearly) "
+                       "saturated")
+    if reasons:
+        return {"testable": False, "n": n, "levels": levels, "why": "; ".join(reasons), **trend}
     centre, scale = x.mean(), x.std() or 1.0
     z = (x - centre) / scale
     design = np.column_stack([np.ones_like(z), z, z * z])

@@ -93,7 +93,10 @@ def test_curvature_finds_a_peak_and_refuses_a_saturated_design():
     flattening = curvature(x, 0.7 - 0.2 * (x - 1.2) ** 2 + noise)  # c < 0, turning point outside the range
     assert flattening["c"] < 0 and not flattening["peak_inside"] and not flattening["sweet_spot"]
     saturated = curvature([0.1, 0.2, 0.3, 0.2, 0.1], [0.6, 0.7, 0.6, 0.71, 0.61])  # 3 levels, 2 residual df
-    assert not saturated["testable"] and "saturated" in saturated["why"]
+    assert not saturated["testable"] and "saturated" in saturated["why"] and "3 distinct levels" in saturated["why"]
+    replicated = curvature([0.1, 0.2, 0.3] * 3, [0.6, 0.7, 0.6, 0.61, 0.71, 0.6, 0.6, 0.69, 0.61])  # 3 levels, 6 df
+    assert not replicated["testable"] and "3 distinct levels" in replicated["why"]
+    assert "saturated" not in replicated["why"]  # replicates leave residual df: the levels are what is short
 
 
 def test_every_committed_report_agrees_with_its_recomputed_paired_table():
