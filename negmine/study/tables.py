@@ -397,6 +397,37 @@ def check_citations(page: Path, root: Path) -> list[str]:
     return problems
 
 
+NUMBER = r"(?<![\w.])[+-]?\d+\.\d+(?![\w.])"
+
+
+def check_numbers(text: str, sources: list[str], where: str = "") -> list[str]:
+    """Every decimal number in ``text`` (a page's prose and tables about a study) is one of its sources' numbers,
+    rounded to the decimals it is printed with (sign aside, so "0.6 points lower" may quote -0.64): a net for a figure
+    typed by hand that no report computed.
+
+    Args:
+        text: the quoting text.
+        sources: texts that hold the computed numbers (a cite() table, a report.md, a results page).
+        where: prefixed to each problem line.
+
+    Returns:
+        One line for each number no source gives.
+
+    Example:
+        >>> check_numbers("rises by 0.69 (p 0.023), then 0.71", ["+0.6931 p 0.0233"])
+        ['0.71 is in none of the sources']
+    """
+    import re
+
+    known = [abs(float(x)) for source in sources for x in re.findall(NUMBER, source)]
+    problems = []
+    for token in dict.fromkeys(re.findall(NUMBER, text)):
+        value, decimals = abs(float(token)), len(token.split(".")[1])
+        if not any(abs(round(k, decimals) - value) < 10 ** -(decimals + 3) for k in known):
+            problems.append(f"{where}{token} is in none of the sources")
+    return problems
+
+
 SHIPPED_RUN_FILES = ("metrics.json", "wall.json")
 
 

@@ -219,3 +219,22 @@ def test_the_release_pages_lever_table_is_what_its_per_seed_differences_give(tmp
     (tmp_path / "release.md").write_text(text.replace("| 0.059 | 0.42 |", "| 0.059 | 0.40 |"))
     assert [p.split(": ", 1)[1] for p in check_levers(tmp_path / "release.md", results)] == [
         "p (Holm, 11 levers) printed '0.40', recomputed '0.42'"]
+
+
+def test_every_number_in_the_release_budget_reading_comes_from_its_data():
+    """The prose and verdict table of docs/study.md's release-budget section quote only numbers that the shipped
+    reports, their cite() tables or docs/release.md hold (rounded as printed); a hand-typed figure is named."""
+    from pathlib import Path
+
+    from negmine.study.tables import check_numbers, cite
+
+    root = Path(__file__).parents[2]
+    study = (root / "docs" / "study.md").read_text()
+    section = study[study.index("### At the release budget") :]
+    sources = [cite(root / "docs" / "study" / "release-budget"),
+               cite(root / "docs" / "results" / "vs-st-mining" / "bench.json", ["negmine:none", "st:none"]),
+               (root / "docs" / "study" / "release-budget" / "report.md").read_text(),
+               (root / "docs" / "study" / "ablation" / "report.md").read_text(),
+               (root / "docs" / "release.md").read_text()]  # fmt: skip
+    assert check_numbers(section, sources) == []
+    assert check_numbers(section.replace("rho 0.53", "rho 0.93"), sources) == ["0.93 is in none of the sources"]
