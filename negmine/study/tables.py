@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -417,8 +418,6 @@ def check_numbers(text: str, sources: list[str], where: str = "") -> list[str]:
         >>> check_numbers("rises by 0.69 (p 0.023), then 0.71", ["+0.6931 p 0.0233"])
         ['0.71 is in none of the sources']
     """
-    import re
-
     known = [abs(float(x)) for source in sources for x in re.findall(NUMBER, source)]
     problems = []
     for token in dict.fromkeys(re.findall(NUMBER, text)):
