@@ -247,6 +247,7 @@ def write_report(spec, out: Path, runs: list[dict], stats: dict, analysis, secon
     from negmine.analysis import plots as draw
 
     folder = out / "report"
+    seconds = round(seconds, 1)  # the one value study.json keeps and report.md prints (a recheck reprints it)
     with atomic_folder(folder) as tmp:
         written = []
         for path in (correlation_plot(stats["correlations"], spec.quality, tmp / "correlations.png"),
@@ -260,7 +261,7 @@ def write_report(spec, out: Path, runs: list[dict], stats: dict, analysis, secon
             if path is not None:
                 written.append(path.name)
         document = {"spec": spec.model_dump(mode="json"), "runs": runs, "statistics": stats, "trained_now": trained,
-                    "seconds": round(seconds, 1), "records": analysis.records if analysis else []}  # fmt: skip
+                    "seconds": seconds, "records": analysis.records if analysis else []}  # fmt: skip
         (tmp / "study.json").write_text(json.dumps(document, indent=1, default=json_default) + "\n")
         text = report_markdown(spec, stats, runs, written, seconds, trained)
         (tmp / "report.md").write_text(text)
