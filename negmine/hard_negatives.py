@@ -26,6 +26,7 @@ References:
 from __future__ import annotations
 
 import math
+import os
 from typing import Literal
 
 from negmine.errors import NegmineError
@@ -68,6 +69,7 @@ def mine_hard_negatives(
     seed: int = 42,
     vectors_on_disk: bool | None = None,
     index_factory: str | None = None,
+    nprobe: int | None = None,
     return_manifest: bool = False,
     output_dir: str | None = None,
     overwrite: bool = False,
@@ -109,6 +111,8 @@ def mine_hard_negatives(
         vectors_on_disk: keep corpus vectors on disk and search a streamed IVF index (default: for an
             ``IterableDataset``); needs ``cache_folder`` or negmine's default cache.
         index_factory: the FAISS index (default ``Flat``, exact; on disk ``IVF{n},SQ8`` with n about 4 sqrt(docs)).
+        nprobe: IVF cells an approximate index visits (default on disk: 4, with which 0.99 of the negatives of a
+            1M corpus were exact search's in ``docs/results/scale.md``; FAISS's own default is 1).
         return_manifest: return ``(dataset, manifest)``.
         output_dir: also write the pairs as a ``negmine build-pairs`` folder (dataset, ``pairs.parquet``,
             ``manifest.json``, README) that ``negmine train --pairs.path``, ``analyze`` and ``audit`` read.
@@ -132,12 +136,20 @@ def mine_hard_negatives(
     References:
         Moreira et al., "NV-Retriever", 2024 (``relative_margin=0.05``, ``sampling_strategy="top"``).
     """
-    from datasets import Dataset, IterableDataset
+    from datasets import IterableDataset
 
     from negmine.data.pairs import read_pairs
     from negmine.mining.static import MiningParams
-    from negmine.pairs.build import PairsConfig, mine_pairs, model_name, pairs_manifest, save_pairs
-    from negmine.pairs.formats import sentence_transformers_columns
+    from negmine.pairs.build import (
+        ROW_CHUNK,
+        PairsConfig,
+        mine_pairs,
+        model_name,
+        pairs_manifest,
+        save_pairs,
+        texts_folder,
+    )
+    from negmine.pairs.formats import dataset_from_chunks, sentence_transformers_columns
 
     if as_triplets is not None:
         output_format = "triplet" if as_triplets else "n-tuple"
@@ -153,16 +165,19 @@ def mine_hard_negatives(
         from negmine.outputs import check_writable
 
         check_writable(output_dir, overwrite)  # before the long work
-    data = read_pairs(dataset, anchor_column=anchor_column_name, positive_column=positive_column_name, corpus=corpus)
+    streamed = isinstance(dataset, IterableDataset) if vectors_on_disk is None else vectors_on_disk
+    data = read_pairs(dataset, anchor_column=anchor_column_name, positive_column=positive_column_name, corpus=corpus,
+                      texts_on_disk=texts_folder(cache_folder) if streamed else None)  # fmt: skip
     columns = _output_columns(dataset, anchor_column_name, positive_column_name)
     max_positives = max(len(docs) for docs in data.qrels.values())
     if range_max is None:  # sentence-transformers' own derivation
         filtered = any(v is not None for v in (absolute_margin, relative_margin, max_score)) or (
             cross_encoder is not None and min_score is not None)  # fmt: skip
         range_max = range_min + num_negatives * (10 if filtered else 1) + max_positives
-    streamed = isinstance(dataset, IterableDataset) if vectors_on_disk is None else vectors_on_disk
     if index_factory is None:
         index_factory = f"IVF{max(1, min(4096, int(4 * math.sqrt(len(data.corpus)))))},SQ8" if streamed else "Flat"
+    if nprobe is None and streamed and index_factory.startswith("IVF"):
+        nprobe = 4
     try:
         params = MiningParams(range_min=range_min, range_max=range_max, absolute_margin=absolute_margin,
                               relative_margin=relative_margin, max_score=max_score, min_score=min_score,
@@ -170,7 +185,7 @@ def mine_hard_negatives(
         config = PairsConfig(dataset=data.name or "pairs", model=model_name(model) or "model", batch_size=batch_size,
                              cache_dir=cache_folder, searchers=["dense", "lexical"] if lexical else ["dense"],
                              searcher="faiss" if use_faiss else "torch", vectors_on_disk=streamed,
-                             index_factory=index_factory, mining=params, output_format=output_format,
+                             index_factory=index_factory, nprobe=nprobe, mining=params, output_format=output_format,
                              near_duplicates=near_duplicates, duplicate_cosine=duplicate_cosine, noise_filter=False,
                              seed=seed)  # fmt: skip
     except ValueError as error:  # pydantic's ValidationError is one
@@ -191,10 +206,15 @@ def mine_hard_negatives(
     finally:
         if pool is not None:
             model.stop_multi_process_pool(pool)
-    out = sentence_transformers_columns(mined.anchors, mined.negatives, mined.positive_scores,
-                                        mined.doc_texts.__getitem__, output_format, num_negatives, *columns,
-                                        output_scores=output_scores)  # fmt: skip
-    result = Dataset.from_dict(out)
+    anchors, step = mined.anchors, ROW_CHUNK if streamed else max(1, len(mined.anchors))
+    chunks = (sentence_transformers_columns(anchors[s : s + step], mined.negatives[s : s + step],
+                                            mined.positive_scores[s : s + step], mined.doc_texts.__getitem__,
+                                            output_format, num_negatives, *columns, output_scores=output_scores)
+              for s in range(0, len(anchors), step))  # fmt: skip
+    names = list(sentence_transformers_columns([], [], [], None, output_format, num_negatives, *columns,
+                                               output_scores=output_scores))  # fmt: skip
+    # a corpus larger than memory: the rows go to an Arrow file in the cache, memory-mapped, as datasets' own are
+    result = dataset_from_chunks(chunks, rows_file(cache_folder) if streamed else None, names)
     if verbose:
         report = mined.report["mining"]
         print(f"negmine: {len(result)} {output_format} rows from {len(mined.anchors)} anchors; removed "
@@ -212,6 +232,21 @@ def mine_hard_negatives(
                         "include_positives": include_positives, "use_faiss": use_faiss,
                         "anchor_column_name": columns[0], "positive_column_name": columns[1]}  # fmt: skip
     return result, manifest
+
+
+def rows_file(cache_folder: str | None):
+    """A new Arrow file for the rows of a larger-than-memory call: ``rows/`` in the embedding cache, kept (the
+    returned dataset is memory-mapped from it, as ``datasets`` keeps its own cache files)."""
+    import tempfile
+    from pathlib import Path
+
+    from negmine.pairs.build import texts_folder
+
+    folder = texts_folder(cache_folder).parent / "rows"
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix="negmine-rows-", suffix=".arrow", dir=folder)
+    os.close(handle)
+    return Path(name)
 
 
 def _output_columns(dataset, anchor: str | None, positive: str | None) -> tuple[str, str]:

@@ -24,11 +24,12 @@ References:
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-from negmine.data.retrieval import Corpus, RetrievalData
+from negmine.data.retrieval import Corpus, DiskCorpus, RetrievalData
 from negmine.errors import DataError
 
 PairFormat = Literal["auto", "pairs", "flagembedding", "tevatron"]
@@ -116,6 +117,7 @@ def read_pairs(
     data_format: PairFormat = "auto",
     split: str = "train",
     name: str | None = None,
+    texts_on_disk: str | Path | None = None,
 ) -> RetrievalData:
     """Pair data as :class:`RetrievalData`: distinct anchors -> queries, distinct texts -> documents, pairs -> qrels.
 
@@ -129,6 +131,10 @@ def read_pairs(
         data_format: ``pairs``, ``flagembedding``, ``tevatron`` or ``auto`` (by the columns).
         split: the split of a ``DatasetDict`` or a hub dataset.
         name: the data set's name in reports (default: the file's stem).
+        texts_on_disk: a folder: keep the documents' texts in a memory-mapped file there
+            (:class:`~negmine.data.retrieval.DiskCorpus`, deleted with the data) instead of in memory, and tell
+            texts apart by a 128-bit BLAKE2b digest, so that a corpus larger than memory can be read; the anchors
+            and the judgements stay in memory.
 
     Returns:
         A :class:`RetrievalData` of split ``train``; ``given_negatives`` holds FlagEmbedding's / Tevatron's
@@ -149,8 +155,22 @@ def read_pairs(
     columns = list(records.column_names or []) or list(next(iter(records), {}))  # an IterableDataset without features
     kind = detect_format(columns) if data_format == "auto" else data_format
     anchor_column, positive_column = pair_columns(columns, anchor_column, positive_column, kind, label)
+    builder = _Builder(name or (Path(label).stem if Path(label).suffix else Path(label).name), texts_on_disk)
+    try:
+        _read_records(builder, records, label, corpus, kind, anchor_column, positive_column)
+    except BaseException:
+        builder.abort()
+        raise
+    if not builder.queries:
+        builder.abort()
+        raise DataError(f"{label}: no rows")
+    return builder.data(tuple([label] if Path(label).exists() else []))
+
+
+def _read_records(builder: _Builder, records, label: str, corpus, kind: str, anchor_column: str,
+                  positive_column: str) -> None:  # fmt: skip
+    """Feed the separate corpus, then every record, to ``builder``, checking each cell."""
     negative_column = {"flagembedding": "neg", "tevatron": "negative_passages"}.get(kind)
-    builder = _Builder(name or (Path(label).stem if Path(label).suffix else Path(label).name))
     if corpus is not None:
         for text in _corpus_texts(corpus):
             builder.document(text)
@@ -168,18 +188,21 @@ def read_pairs(
             builder.pair(anchor, positive)
         for negative in negatives:
             builder.given(anchor, negative)
-    if not builder.queries:
-        raise DataError(f"{label}: no rows")
-    return builder.data(tuple([label] if Path(label).exists() else []))
 
 
 class _Builder:
-    """Accumulates queries, documents and judgements, counting duplicates."""
+    """Accumulates queries, documents and judgements, counting duplicates; with ``texts_on_disk`` the documents'
+    texts go to a memory-mapped file and are told apart by their digest."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, texts_on_disk: str | Path | None = None):
         self.name = name
         self.corpus = Corpus()
-        self.doc_of: dict[str, str] = {}
+        self.writer = None
+        if texts_on_disk is not None:
+            from negmine.data.disk_texts import DiskTextsWriter
+
+            self.writer = DiskTextsWriter(texts_on_disk)
+        self.doc_of: dict[str | bytes, str] = {}
         self.queries: dict[str, str] = {}
         self.query_of: dict[str, str] = {}
         self.qrels: dict[str, dict[str, int]] = {}
@@ -188,11 +211,22 @@ class _Builder:
         self.counts = {"rows_duplicate": 0, "positives_added_to_corpus": 0, "given_negatives": 0,
                        "given_negatives_that_are_positives": 0}  # fmt: skip
 
+    def key(self, text: str) -> str | bytes:
+        """A document's identity: its text, or with texts on disk its 128-bit digest (about 100 bytes a document
+        held instead of the text)."""
+        if self.writer is None:
+            return text
+        return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
     def document(self, text: str) -> str:
-        doc = self.doc_of.get(text)
+        key = self.key(text)
+        doc = self.doc_of.get(key)
         if doc is None:
-            doc = self.doc_of[text] = f"d{len(self.doc_of)}"
-            self.corpus.add(doc, "", text)
+            doc = self.doc_of[key] = f"d{len(self.doc_of)}"
+            if self.writer is None:
+                self.corpus.add(doc, "", text)
+            else:
+                self.writer.append(text)
         return doc
 
     def query(self, text: str) -> str:
@@ -204,7 +238,7 @@ class _Builder:
 
     def pair(self, anchor: str, positive: str) -> None:
         qid = self.query(anchor)
-        if self.corpus_given and positive not in self.doc_of:
+        if self.corpus_given and self.key(positive) not in self.doc_of:
             self.counts["positives_added_to_corpus"] += 1
         doc = self.document(positive)
         judged = self.qrels.setdefault(qid, {})
@@ -220,7 +254,15 @@ class _Builder:
             kept.append(doc)
             self.counts["given_negatives"] += 1
 
+    def abort(self) -> None:
+        """Delete the unfinished text file, if any."""
+        if self.writer is not None:
+            self.writer.abort()
+
     def data(self, sources: tuple[str, ...]) -> RetrievalData:
+        if self.writer is not None:
+            self.corpus = DiskCorpus(self.writer.close())
+            self.doc_of = {}  # the digests are no longer needed
         negatives = {}
         for qid, docs in self.negatives.items():  # a text given as negative and positive of one anchor stays positive
             clean = [d for d in docs if d not in self.qrels.get(qid, {})]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 
@@ -44,6 +44,104 @@ class Corpus(Mapping):
 
     def __len__(self) -> int:
         return len(self._ids)
+
+    @property
+    def ids(self) -> list[str]:
+        """The document ids in order (the list itself: do not change it)."""
+        return self._ids
+
+    def position(self, doc_id: str) -> int:
+        """A document's position in :attr:`ids`."""
+        return self._index[doc_id]
+
+
+class DiskCorpus(Mapping):
+    """A corpus whose texts stay on disk (:class:`~negmine.data.disk_texts.DiskTexts`), for corpora larger than
+    memory: the ids are ``d0, d1, ...`` by position, titles are empty, and nothing is held per document.
+
+    Args:
+        texts: the documents' texts in order.
+
+    Example:
+        >>> corpus = DiskCorpus(["One.", "Two."])
+        >>> corpus["d1"], list(corpus.ids), corpus.position("d1"), "d2" in corpus
+        ({'title': '', 'text': 'Two.'}, ['d0', 'd1'], 1, False)
+    """
+
+    __slots__ = ("texts",)
+
+    def __init__(self, texts: Sequence[str]):
+        self.texts = texts
+
+    def position(self, doc_id: str) -> int:
+        """``d<i>`` -> i."""
+        if isinstance(doc_id, str) and doc_id[:1] == "d" and doc_id[1:].isdigit():
+            i = int(doc_id[1:])
+            if i < len(self.texts) and doc_id == f"d{i}":
+                return i
+        raise KeyError(doc_id)
+
+    def __getitem__(self, doc_id: str) -> dict[str, str]:
+        return {"title": "", "text": self.texts[self.position(doc_id)]}
+
+    def __contains__(self, doc_id: object) -> bool:
+        try:
+            self.position(doc_id)
+        except KeyError:
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return (f"d{i}" for i in range(len(self.texts)))
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @property
+    def ids(self) -> DocumentIds:
+        """The ids, computed on access (no list of millions of strings)."""
+        return DocumentIds(len(self.texts))
+
+
+class DocumentIds(Sequence):
+    """``d0 .. d{n-1}`` as a sequence that holds nothing (the ids of a :class:`DiskCorpus`).
+
+    Example:
+        >>> ids = DocumentIds(3)
+        >>> ids[2], len(ids), list(ids[:2])
+        ('d2', 3, ['d0', 'd1'])
+    """
+
+    __slots__ = ("count",)
+
+    def __init__(self, count: int):
+        self.count = count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [f"d{j}" for j in range(*i.indices(self.count))]
+        i = int(i)
+        if not -self.count <= i < self.count:
+            raise IndexError(i)
+        return f"d{i % self.count}"
+
+
+def document_ids(corpus: Mapping) -> Sequence[str]:
+    """A corpus's ids in order, without copying them where the corpus keeps them (:class:`Corpus`,
+    :class:`DiskCorpus`); a plain dictionary's keys as a list."""
+    ids = getattr(corpus, "ids", None)
+    return ids if ids is not None else list(corpus)
+
+
+def document_position(corpus: Mapping, ids: Sequence[str]):
+    """``doc id -> position in ids``: the corpus's own lookup where it has one, else a dictionary built once."""
+    position = getattr(corpus, "position", None)
+    if isinstance(corpus, DiskCorpus) or (position is not None and ids is getattr(corpus, "ids", None)):
+        return position
+    return {doc: i for i, doc in enumerate(ids)}.__getitem__
 
 
 @dataclass(frozen=True)
@@ -100,7 +198,10 @@ class RetrievalData:
         return [self.queries[qid] for qid, _ in pairs], [texts[doc] for _, doc in pairs]
 
     def document_texts(self, ids: Iterable[str] | None = None) -> list[str]:
-        """Title and text joined by a space (as BEIR's dense models read them), in corpus order or that of ``ids``."""
+        """Title and text joined by a space (as BEIR's dense models read them), in corpus order or that of ``ids``;
+        a :class:`DiskCorpus`'s own texts (on disk, untitled) when ``ids`` is None."""
+        if ids is None and isinstance(self.corpus, DiskCorpus):
+            return self.corpus.texts
         ids = self.corpus.keys() if ids is None else ids
         return [" ".join(part for part in (self.corpus[i]["title"], self.corpus[i]["text"]) if part) for i in ids]
 

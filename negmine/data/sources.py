@@ -87,6 +87,7 @@ def load_retrieval(
     positive_column: str | None = None,
     corpus: str | None = None,
     data_format: str = "auto",
+    texts_on_disk: str | Path | None = None,
 ) -> RetrievalData:
     """Load a split of a data set in the common retrieval form.
 
@@ -105,7 +106,8 @@ def load_retrieval(
         seed: the seed of the carve.
         extra_training: more training queries, added to ``train`` after the validation carve (so validation never
             changes): ``scifact_test_claims`` (:data:`EXTRA_TRAINING`). Ignored for the other splits.
-        anchor_column, positive_column, corpus, data_format: for pair data (:func:`~negmine.data.pairs.read_pairs`).
+        anchor_column, positive_column, corpus, data_format, texts_on_disk: for pair data
+            (:func:`~negmine.data.pairs.read_pairs`); ``texts_on_disk`` is ignored for SciFact and BEIR folders.
 
     Returns:
         A :class:`RetrievalData` whose ``split`` is the one asked for.
@@ -124,7 +126,7 @@ def load_retrieval(
             raise NegmineError(f"split '{split}': pair data has a train split, and a validation split carved "
                                "from it when asked (validation_fraction)")  # fmt: skip
         full = read_pairs(dataset, anchor_column=anchor_column, positive_column=positive_column, corpus=corpus,
-                          data_format=data_format)  # fmt: skip
+                          data_format=data_format, texts_on_disk=texts_on_disk)  # fmt: skip
         if validation_fraction <= 0:
             if split == "validation":
                 raise NegmineError("split 'validation' needs a validation fraction above 0")

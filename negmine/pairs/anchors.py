@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from negmine.data.retrieval import RetrievalData
+from negmine.data.retrieval import RetrievalData, document_position
 from negmine.data.scifact import CONTRADICT, NOINFO, SUPPORT, SciFactRelease
 
 TASKS = ("retrieval", "verification")
@@ -25,14 +25,35 @@ LABEL_WEIGHTS = {SUPPORT: 1.0, CONTRADICT: 1.0, NOINFO: 0.5}
 GIVEN = "given"  # the relation of a negative the source gave (FlagEmbedding's neg, Tevatron's negative_passages)
 
 
-@dataclass
 class Positive:
-    """A positive document of an anchor; ``text`` is what the training pair shows (abstract or rationale)."""
+    """A positive document of an anchor; ``text`` is what the training pair shows (abstract or rationale).
 
-    doc: int
-    text: str
-    relation: str | None = None
-    weight: float = 1.0
+    Without a ``text``, the text is read from ``texts[doc]`` when asked, so that a corpus kept on disk is not
+    copied into the anchors.
+
+    Example:
+        >>> Positive(0, "Yes.").text, Positive(1, texts=["a", "b"]).text
+        ('Yes.', 'b')
+    """
+
+    __slots__ = ("doc", "relation", "weight", "_text", "_texts")
+
+    def __init__(self, doc: int, text: str | None = None, relation: str | None = None, weight: float = 1.0,
+                 texts=None):  # fmt: skip
+        if text is None and texts is None:
+            raise ValueError("a Positive needs its text or the texts to read it from")
+        self.doc, self.relation, self.weight, self._text, self._texts = doc, relation, weight, text, texts
+
+    @property
+    def text(self) -> str:
+        return self._text if self._text is not None else self._texts[self.doc]
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Positive) and (self.doc, self.text, self.relation, self.weight) == (
+            other.doc, other.text, other.relation, other.weight)  # fmt: skip
+
+    def __repr__(self) -> str:
+        return f"Positive(doc={self.doc}, text={self.text!r}, relation={self.relation!r}, weight={self.weight})"
 
 
 @dataclass
@@ -67,6 +88,7 @@ def claim_anchors(
     task: str = "retrieval",
     weighting: str = "none",
     rationale_passages: bool = False,
+    texts=None,
 ) -> tuple[list[Anchor], dict[str, int]]:
     """Anchors for the queries of ``data`` (the labelled SciFact view when ``release`` is given).
 
@@ -78,6 +100,8 @@ def claim_anchors(
         weighting: ``none`` (1.0), ``label`` (SUPPORT/CONTRADICT 1.0, NOINFO 0.5) or ``rationale``
             (0.5 + 0.5 x the share of the abstract's sentences that are rationale sentences).
         rationale_passages: show a positive with rationales as its rationale sentences instead of the abstract.
+        texts: the documents' texts in ``doc_ids`` order, if already made (default:
+            ``data.document_texts(doc_ids)``); a positive shows ``texts[doc]``, read when asked.
 
     Returns:
         ``(anchors, counts)``; counts say how many queries had no positive for the task and were skipped.
@@ -91,8 +115,8 @@ def claim_anchors(
         from negmine.errors import NegmineError
 
         raise NegmineError("task 'verification' needs the SciFact release (SUPPORT / CONTRADICT labels)")
-    index = {doc: i for i, doc in enumerate(doc_ids)}
-    texts = data.document_texts(doc_ids)
+    position = document_position(data.corpus, doc_ids)
+    texts = data.document_texts(doc_ids) if texts is None else texts
     claims = {}
     if release is not None:
         for split_claims in release.claims.values():
@@ -103,21 +127,21 @@ def claim_anchors(
     for qid, relevant in data.relevant_docs().items():
         claim = claims.get(qid)
         positives, negatives = [], []
-        for doc in sorted(relevant, key=index.__getitem__):
+        for doc in sorted(relevant, key=position):
             evidence = claim.evidence.get(int(doc)) if claim is not None and doc.isdigit() else None
             relation = evidence.label if evidence is not None else None
             rationale = sorted({s for r in evidence.rationales for s in r}) if evidence is not None else []
             if task == "verification" and relation != SUPPORT:
-                negatives.append((index[doc], relation or NOINFO))
+                negatives.append((position(doc), relation or NOINFO))
                 continue
             sentences = release.corpus[int(doc)].sentences if evidence is not None else ()
             share = len(rationale) / len(sentences) if sentences else 0.0
-            text = " ".join(sentences[s] for s in rationale) if rationale_passages and rationale else texts[index[doc]]
-            positives.append(Positive(index[doc], text, relation, _weight(weighting, relation, share)))
+            text = " ".join(sentences[s] for s in rationale) if rationale_passages and rationale else None
+            positives.append(Positive(position(doc), text, relation, _weight(weighting, relation, share), texts))
         if not positives:
             skipped += 1
             continue
-        negatives += [(index[doc], GIVEN) for doc in data.given_negatives.get(qid, ())]
+        negatives += [(position(doc), GIVEN) for doc in data.given_negatives.get(qid, ())]
         anchors.append(Anchor(qid, data.queries[qid], positives, negatives, pair_type="claim" if claim else "query"))
     return anchors, {"anchors": len(anchors), "skipped_without_positive": skipped}
 
@@ -152,9 +176,14 @@ def mark_copies(anchors: list[Anchor], doc_texts: list[str], near_duplicates: bo
         ({'anchor_text': 1, 'near_duplicate': 1}, {'anchor_text': [2], 'near_duplicate': [1]})
     """
     key = normalise_text if near_duplicates else (lambda text: text)
-    where: dict[str, list[int]] = {}
+    wanted = {key(a.text) for a in anchors}
+    if near_duplicates:
+        wanted |= {key(doc_texts[p.doc]) for a in anchors for p in a.positives}
+    where: dict[str, list[int]] = {}  # only the texts some anchor asks about: memory in anchors, not documents
     for i, text in enumerate(doc_texts):
-        where.setdefault(key(text), []).append(i)
+        normalised = key(text)
+        if normalised in wanted:
+            where.setdefault(normalised, []).append(i)
     counts = {"anchor_text": 0, "near_duplicate": 0}
     for anchor in anchors:
         known = set(anchor.known_docs)

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -25,10 +26,11 @@ from negmine.errors import NegmineError
 from negmine.mining.static import MiningParams, mine_negatives, positive_matrix
 from negmine.pairs.anchors import Anchor, claim_anchors, corpus_anchors
 from negmine.pairs.exports import EXPORT_FILES, export_rows, write_jsonl
-from negmine.pairs.formats import Negative, build_rows
+from negmine.pairs.formats import Negative, build_rows, empty_columns
 from negmine.search.results import SearchResults
 
 logger = logging.getLogger(__name__)
+ROW_CHUNK = 4096  # anchors whose rows are made and written at once when the corpus is larger than memory
 
 
 class PairsConfig(BaseModel):
@@ -160,7 +162,8 @@ class MinedPairs:
         anchors: the anchors (query text, positives, labelled and given negatives).
         negatives: each anchor's negatives, in the order rows show them (labelled first, then mined).
         positive_scores: the score of each anchor's positives (dense, or the cross-encoder's).
-        doc_ids: corpus ids in index order; doc_texts: their texts.
+        doc_ids: corpus ids in index order; doc_texts: their texts (a sequence; on disk for a
+            :class:`~negmine.data.retrieval.DiskCorpus`).
         width: negatives an anchor should have (``n-tuple`` drops rows with fewer).
         report: the manifest's mining sections (mining, searcher, counts of what was excluded, synthetic, topic).
         timings: seconds spent encoding, mining, generating.
@@ -170,8 +173,8 @@ class MinedPairs:
     anchors: list[Anchor]
     negatives: list[list[Negative]]
     positive_scores: list[list[float]]
-    doc_ids: list[str]
-    doc_texts: list[str]
+    doc_ids: Sequence[str]
+    doc_texts: Sequence[str]
     width: int
     report: dict
     timings: dict
@@ -231,6 +234,7 @@ def mine_pairs(
         >>> mined = mine_pairs(PairsConfig(dataset="faq.csv"), load_retrieval("faq.csv", "train"))  # doctest: +SKIP
     """
     from negmine.backends import inference_precision
+    from negmine.data.retrieval import document_ids
     from negmine.encode import Encoder, model_fingerprint
     from negmine.models import load_model, resolve_model
     from negmine.pairs.anchors import GIVEN, mark_copies
@@ -240,10 +244,10 @@ def mine_pairs(
 
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    doc_ids = list(data.corpus)
-    doc_texts = data.document_texts(doc_ids)
+    doc_ids = document_ids(data.corpus)  # a DiskCorpus's are computed, not held
+    doc_texts = data.document_texts()  # in corpus order; a DiskCorpus's stay on disk
     anchors, anchor_counts = claim_anchors(data, doc_ids, release, config.task, config.weighting,
-                                           config.rationale_passages)  # fmt: skip
+                                           config.rationale_passages, texts=doc_texts)  # fmt: skip
     anchors += corpus_anchors(data, doc_ids, tuple(config.corpus_pairs), config.seed, config.corpus_pairs_sample)
     copies = mark_copies(anchors, doc_texts, near_duplicates=config.near_duplicates)
     timings["anchors_s"] = time.perf_counter() - clock
@@ -427,13 +431,14 @@ def load_pairs_data(config: PairsConfig):
         raise NegmineError("extra_training: its claims carry no SUPPORT / CONTRADICT labels; use task retrieval")
     pairs = is_pair_data(config.dataset)
     folder = None if pairs else dataset_folder(config.dataset, config.data_dir)
+    on_disk = texts_folder(config.cache_dir) if config.vectors_on_disk else None  # pair data's texts: on disk too
     if pairs and config.task == "verification":
         raise NegmineError("task verification needs SciFact's SUPPORT / CONTRADICT labels; pair data has none")
     data = load_retrieval(config.dataset if pairs else folder, config.split, data_dir=config.data_dir,
                           validation_fraction=config.validation_fraction, seed=config.seed,
                           extra_training=config.extra_training, anchor_column=config.anchor_column,
                           positive_column=config.positive_column, corpus=config.corpus,
-                          data_format=config.data_format)  # fmt: skip
+                          data_format=config.data_format, texts_on_disk=on_disk)  # fmt: skip
     relabel = None
     if config.relabel:
         from negmine.data.relabel import apply_relabel, read_relabel
@@ -445,6 +450,19 @@ def load_pairs_data(config: PairsConfig):
         data = apply_relabel(data, relabel)
     release = SciFactRelease.load(folder) if folder is not None and SciFactRelease.is_release(folder) else None
     return data, folder, release, relabel
+
+
+def texts_folder(cache_dir: str | Path | None) -> Path:
+    """Where a larger-than-memory corpus's texts are kept while it is mined: ``texts/`` in the embedding cache
+    (a disk chosen for its room); each file is deleted when its data is.
+
+    Example:
+        >>> texts_folder("cache").as_posix()
+        'cache/texts'
+    """
+    from negmine.encode import default_cache_dir
+
+    return Path(cache_dir) / "texts" if cache_dir is not None else default_cache_dir() / "texts"
 
 
 def build_pairs(config: PairsConfig, out: str | Path, overwrite: bool = False, show_progress_bar: bool = True):
@@ -504,22 +522,47 @@ def save_pairs(config: PairsConfig, data, mined: MinedPairs, out: str | Path, ov
     """
     from datasets import Dataset
 
-    from negmine.outputs import check_writable
+    from negmine.outputs import atomic_folder, check_writable
+    from negmine.pairs.formats import dataset_from_chunks
+    from negmine.pairs.report import manifest_markdown
 
     out = check_writable(out, overwrite)
     anchors, negatives, doc_ids, data_corpus = mined.anchors, mined.negatives, mined.doc_ids, data.corpus
+    on_disk = config.vectors_on_disk  # a corpus larger than memory: rows written and read back in chunks
+    step = ROW_CHUNK if on_disk else max(1, len(anchors))
+    spans = [slice(start, start + step) for start in range(0, len(anchors), step)]
 
     def doc_text(doc: int, pair_type: str) -> str:
         return data_corpus[doc_ids[doc]]["text"] if pair_type in ("title", "ict") else mined.doc_texts[doc]
 
-    columns, dropped = build_rows(anchors, negatives, mined.positive_scores, doc_ids, doc_text, config.output_format,
-                                  mined.width)  # fmt: skip
-    dataset = Dataset.from_dict(columns)
-    manifest = pairs_manifest(config, data, mined, len(dataset), dropped, extra_inputs=list(extra_inputs))
-    manifest["relabel"] = relabel
-    exports = {name: export_rows(name, anchors, negatives, mined.positive_scores, mined.doc_texts, doc_ids)
-               for name in config.export}  # fmt: skip
-    _save(dataset, manifest, {**(timings or {}), **mined.timings}, out, overwrite, exports)
+    dropped = 0
+
+    def chunks():
+        nonlocal dropped
+        for span in spans:
+            columns, lost = build_rows(anchors[span], negatives[span], mined.positive_scores[span], doc_ids, doc_text,
+                                       config.output_format, mined.width)  # fmt: skip
+            dropped += lost
+            yield columns
+
+    with atomic_folder(out) as tmp:
+        rows_file = tmp / "rows.arrow"
+        dataset = dataset_from_chunks(chunks(), rows_file if on_disk else None,
+                                      empty_columns(config.output_format, mined.width))  # fmt: skip
+        manifest = pairs_manifest(config, data, mined, len(dataset), dropped, extra_inputs=list(extra_inputs))
+        manifest["relabel"] = relabel
+        dataset.save_to_disk(str(tmp / "dataset"))
+        dataset.to_parquet(str(tmp / "pairs.parquet"))
+        for name in config.export:
+            write_jsonl(tmp / EXPORT_FILES[name], (record for span in spans for record in export_rows(
+                name, anchors[span], negatives[span], mined.positive_scores[span], mined.doc_texts, doc_ids)))
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        timings = {**(timings or {}), **mined.timings}
+        (tmp / "timings.json").write_text(json.dumps({k: round(v, 3) for k, v in timings.items()}, indent=2) + "\n")
+        (tmp / "README.md").write_text(manifest_markdown(manifest))
+        rows_file.unlink(missing_ok=True)  # the dataset/ folder holds the rows now
+    if on_disk:
+        dataset = Dataset.load_from_disk(str(out / "dataset"))
     return dataset, manifest
 
 
@@ -532,6 +575,7 @@ def pairs_manifest(config: PairsConfig, data, mined: MinedPairs, rows: int, drop
         >>> manifest = pairs_manifest(config, data, mine_pairs(config, data), rows=10, dropped=0)  # doctest: +SKIP
     """
     from negmine import __version__
+    from negmine.data.retrieval import DiskCorpus
     from negmine.env import package_versions
 
     anchors, negatives, width = mined.anchors, mined.negatives, mined.width
@@ -551,7 +595,8 @@ def pairs_manifest(config: PairsConfig, data, mined: MinedPairs, rows: int, drop
         "packages": package_versions(),
         "searcher": report["searcher"],
         "data": {"name": data.name, "split": data.split, "read": dict(data.read_counts),
-                 "scifact_habits": uses_scifact_habits(data), "noise_filter": report["noise_filter"]["applied"]},
+                 "scifact_habits": uses_scifact_habits(data), "noise_filter": report["noise_filter"]["applied"],
+                 "texts_on_disk": isinstance(data.corpus, DiskCorpus)},
         "counts": {
             "split_queries": len(data.queries),
             **anchor_counts,
@@ -594,18 +639,3 @@ def _row_lookup(vectors, docs: set[int]):
     rows = vectors[chosen] if len(chosen) else np.zeros((0, 0), np.float32)
     where = {int(d): i for i, d in enumerate(chosen)}
     return lambda doc: rows[where[doc]]
-
-
-def _save(dataset, manifest: dict, timings: dict, out: Path, overwrite: bool, exports: dict | None = None) -> None:
-    """Write everything into a temporary sibling folder, then swap it into place."""
-    from negmine.outputs import atomic_folder
-    from negmine.pairs.report import manifest_markdown
-
-    with atomic_folder(out) as tmp:
-        dataset.save_to_disk(str(tmp / "dataset"))
-        dataset.to_parquet(str(tmp / "pairs.parquet"))
-        for name, records in (exports or {}).items():
-            write_jsonl(tmp / EXPORT_FILES[name], records)
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        (tmp / "timings.json").write_text(json.dumps({k: round(v, 3) for k, v in timings.items()}, indent=2) + "\n")
-        (tmp / "README.md").write_text(manifest_markdown(manifest))

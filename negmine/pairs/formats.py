@@ -16,8 +16,9 @@ dense scores (NaN for synthetic texts, which are not encoded), the SciFact relat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from negmine.pairs.anchors import Anchor
 
@@ -142,6 +143,45 @@ def build_rows(
                                      neg.source, neg.relation, neg.score, 1.0))  # fmt: skip
     names = list(rows[0]) if rows else empty_columns(output_format, num_negatives)
     return {key: [row[key] for row in rows] for key in names}, dropped
+
+
+def dataset_from_chunks(chunks: Iterable[dict[str, list]], path: str | Path | None, names: list[str]):
+    """A ``datasets.Dataset`` from column chunks: in memory when ``path`` is None, else written chunk by chunk to
+    an Arrow file at ``path`` (``datasets``' ``ArrowWriter``) and memory-mapped, so rows larger than memory are
+    never held at once.
+
+    Args:
+        chunks: dictionaries of equally long columns (the rows of some anchors each).
+        path: the Arrow file to write, or None.
+        names: the columns of a dataset without rows.
+
+    Returns:
+        The dataset.
+
+    Example:
+        >>> list(dataset_from_chunks([{"a": ["x"]}, {"a": []}, {"a": ["y"]}], None, ["a"])["a"])
+        ['x', 'y']
+    """
+    from datasets import Dataset, concatenate_datasets
+    from datasets.arrow_writer import ArrowWriter
+
+    if path is None:
+        parts = [Dataset.from_dict(c) for c in chunks if c and len(next(iter(c.values())))]
+        if not parts:
+            return Dataset.from_dict({name: [] for name in names})
+        return parts[0] if len(parts) == 1 else concatenate_datasets(parts)
+    writer = None
+    for columns in chunks:
+        if not columns or not len(next(iter(columns.values()))):
+            continue
+        if writer is None:
+            writer = ArrowWriter(path=str(path))
+        writer.write_batch(columns)
+    if writer is None:
+        return Dataset.from_dict({name: [] for name in names})
+    writer.finalize()
+    writer.close()
+    return Dataset.from_file(str(path))
 
 
 def empty_columns(output_format: str, num_negatives: int) -> list[str]:

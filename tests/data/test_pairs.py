@@ -139,3 +139,29 @@ def test_an_unreachable_hub_name_is_one_line(monkeypatch):
     with pytest.raises(DataError, match=r"^someone/missing: neither a file nor a folder here, and "
                                         r"datasets.load_dataset could not load it \(Couldn't reach the hub\)$"):
         read_pairs("someone/missing")
+
+
+@settings(max_examples=30, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(["a?", "b?", "c?", "d?"]), st.sampled_from(["x", "y", "Z z", "w"])),
+                     min_size=1, max_size=15),
+       corpus=st.lists(st.sampled_from(["x", "v", "u u", "y", "t"]), max_size=6))
+def test_texts_on_disk_read_the_same_data_as_in_memory(tmp_path_factory, rows, corpus):
+    """Property: with the texts kept on disk (told apart by digest), the queries, judgements, document texts, ids
+    and read counts are those of the in-memory reader, for any rows and separate corpus."""
+    from negmine.data.retrieval import DiskCorpus, document_ids
+
+    dataset = Dataset.from_dict({"q": [r[0] for r in rows], "p": [r[1] for r in rows]})
+    memory = read_pairs(dataset, corpus=corpus or None)
+    disk = read_pairs(dataset, corpus=corpus or None, texts_on_disk=tmp_path_factory.mktemp("texts"))
+    assert isinstance(disk.corpus, DiskCorpus)
+    assert (disk.queries, disk.qrels, disk.read_counts) == (memory.queries, memory.qrels, memory.read_counts)
+    assert list(document_ids(disk.corpus)) == list(memory.corpus)
+    assert list(disk.document_texts()) == memory.document_texts()
+    assert dict(disk.corpus) == dict(memory.corpus)
+
+
+def test_texts_on_disk_leave_nothing_behind_after_a_bad_row(tmp_path):
+    (tmp_path / "bad.csv").write_text("q,p\na?,x\nb?,\n")
+    with pytest.raises(DataError, match="line 3, column 'p': empty text"):
+        read_pairs(tmp_path / "bad.csv", texts_on_disk=tmp_path / "texts")
+    assert list((tmp_path / "texts").iterdir()) == []

@@ -113,6 +113,23 @@ def test_an_iterable_dataset_goes_through_vectors_on_disk(pairs_data, pairs_mode
     assert manifest["parameters"]["vectors_on_disk"] is True
     assert manifest["parameters"]["index_factory"].startswith("IVF")
     assert len(mined) > 0
+    assert manifest["data"]["texts_on_disk"] is True
+
+
+@pytest.mark.parametrize("output_format", ["triplet", "n-tuple"])
+def test_texts_and_rows_on_disk_mine_what_memory_mines(pairs_data, pairs_model, tmp_path, output_format):
+    """A larger-than-memory call (texts, vectors and rows on disk) hands back the in-memory call's rows when its
+    approximate index is exhaustive (one IVF cell), with the rows memory-mapped from the cache."""
+    pytest.importorskip("faiss")
+    options = dict(corpus=(pairs_data / "corpus.txt").read_text().splitlines(), num_negatives=2, range_max=10,
+                   relative_margin=0.05, output_format=output_format, output_scores=True, verbose=False)
+    memory = mine_hard_negatives(qa(pairs_data), pairs_model, **options)
+    disk, manifest = mine_hard_negatives(qa(pairs_data).to_iterable_dataset(), pairs_model, index_factory="IVF1,Flat",
+                                         cache_folder=str(tmp_path / "cache"), return_manifest=True, **options)
+    assert rows(disk) == rows(memory) and disk.column_names == memory.column_names
+    assert manifest["data"]["texts_on_disk"] is True
+    assert [Path(f["filename"]).parent.name for f in disk.cache_files] == ["rows"]
+    assert list((tmp_path / "cache" / "texts").iterdir()) == []  # the texts' file went with the data
 
 
 def _tiny_cross_encoder(folder):

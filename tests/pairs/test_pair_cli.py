@@ -40,6 +40,34 @@ def test_a_csv_a_jsonl_and_a_saved_dataset_each_build_pairs(pairs_data, pairs_mo
             assert row["negative"] != row["anchor"]
 
 
+def test_a_csv_mined_with_texts_and_vectors_on_disk_gives_the_in_memory_folder(pairs_data, pairs_model_path,
+                                                                                tmp_path, monkeypatch):
+    """``--vectors-on-disk`` on pair data keeps the texts on disk too and writes the rows in chunks (two anchors a
+    chunk here): with every IVF cell probed and the candidates re-scored, the folder holds the in-memory rows."""
+    pytest.importorskip("faiss")
+    import negmine.pairs.build
+
+    monkeypatch.setattr(negmine.pairs.build, "ROW_CHUNK", 2)
+    common = [pairs_data / "qa.csv", "--corpus", pairs_data / "corpus.txt", "--model", pairs_model_path, *WINDOW,
+              "--output-format", "n-tuple", "--num-negatives", "2", "--export", "flagembedding",
+              "--cache-dir", tmp_path / "cache"]
+    assert run("build-pairs", *common, "--out", tmp_path / "memory").exit_code == 0
+    result = run("build-pairs", *common, "--out", tmp_path / "disk", "--vectors-on-disk", "--index-factory",
+                 "IVF2,SQ8", "--nprobe", "2", "--refine", "8")
+    assert result.exit_code == 0, result.output
+    memory, disk = (load_from_disk(str(tmp_path / name / "dataset")) for name in ("memory", "disk"))
+    for column in ("anchor", "positive", "negative_1", "negative_2", "negative_ids", "negative_sources"):
+        assert list(disk[column]) == list(memory[column])
+    assert [json.loads(line)["neg"] for line in (tmp_path / "disk" / "flagembedding.jsonl").read_text().splitlines()
+            ] == [json.loads(line)["neg"] for line in (tmp_path / "memory" / "flagembedding.jsonl").read_text(
+            ).splitlines()]  # fmt: skip
+    manifest = json.loads((tmp_path / "disk" / "manifest.json").read_text())
+    assert manifest["data"]["texts_on_disk"] is True and manifest["counts"]["rows"] == len(memory)
+    assert sorted(p.name for p in (tmp_path / "disk").iterdir()) == [
+        "README.md", "dataset", "flagembedding.jsonl", "manifest.json", "pairs.parquet", "timings.json"]
+    assert list((tmp_path / "cache" / "texts").iterdir()) == []
+
+
 def test_exports_read_back_with_the_targets_field_names(pairs_data, pairs_model_path, tmp_path):
     out = tmp_path / "pairs"
     result = run("build-pairs", pairs_data / "qa.csv", "--out", out, "--model", pairs_model_path, *WINDOW,
