@@ -218,8 +218,8 @@ class _Builder:
             return text
         return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
-    def document(self, text: str) -> str:
-        key = self.key(text)
+    def document(self, text: str, key: str | bytes | None = None) -> str:
+        key = self.key(text) if key is None else key
         doc = self.doc_of.get(key)
         if doc is None:
             doc = self.doc_of[key] = f"d{len(self.doc_of)}"
@@ -238,9 +238,10 @@ class _Builder:
 
     def pair(self, anchor: str, positive: str) -> None:
         qid = self.query(anchor)
-        if self.corpus_given and self.key(positive) not in self.doc_of:
+        key = self.key(positive)
+        if self.corpus_given and key not in self.doc_of:
             self.counts["positives_added_to_corpus"] += 1
-        doc = self.document(positive)
+        doc = self.document(positive, key)
         judged = self.qrels.setdefault(qid, {})
         if doc in judged:
             self.counts["rows_duplicate"] += 1
