@@ -16,6 +16,8 @@ every model is scored on the validation claims. Arms:
 | ``negmine+lexical`` | (b) that, with BM25 candidates |
 | ``negmine+near-duplicates`` | (b) that, with the near-duplicate filter |
 | ``drop-in+lexical`` | ``negmine.mine_hard_negatives(num_negatives=3, lexical=True)``: ST's own window, with BM25 |
+| ``negmine-from-0`` | negmine's defaults from rank 0 (NV-Retriever's TopK-PercPos: no ranks skipped, the margin only); |
+|  | exploratory, outside the comparison family |
 
 Each mining runs in its own process with a fresh embedding cache, so its wall time includes encoding and its peak
 memory is its own. Finished mining and training runs are read back from ``--work`` (the runner resumes). An arm
@@ -56,6 +58,7 @@ ARMS = {
     "negmine+lexical": {"negmine": [*WINDOW, "--searchers", "dense,lexical", "--no-near-duplicates"]},
     "negmine+near-duplicates": {"negmine": [*WINDOW, "--searchers", "dense", "--near-duplicates"]},
     "drop-in+lexical": {"drop-in": {"num_negatives": 3, "lexical": True}},
+    "negmine-from-0": {"negmine": ["--range-min", "0", "--range-max", "100", "--relative-margin", "0.05"]},
 }
 
 
