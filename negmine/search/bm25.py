@@ -7,6 +7,8 @@ References:
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from negmine.search.results import SearchResults
@@ -39,8 +41,10 @@ class BM25Searcher:
         method: str = "lucene",
         show_progress_bar: bool = False,
     ):
+        level = logging.getLogger("bm25s").level
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(level)  # bm25s sets DEBUG when first imported; keep the caller's level
         self._bm25s = bm25s
         self.stopwords = stopwords
         self.stemmer = None

@@ -19,3 +19,16 @@ def test_search_shapes_and_order():
 def test_k_is_capped_at_corpus_size():
     results = BM25Searcher(DOCS).search(["aspirin"], k=10)
     assert results.indices.shape == (1, 3)
+
+
+def test_building_an_index_keeps_the_callers_bm25s_log_level():
+    """bm25s sets its logger to DEBUG when first imported; the CLI's quiet level must survive it (a user of
+    build-pairs saw 'DEBUG bm25s: Building index from IDs objects')."""
+    import subprocess
+    import sys
+
+    code = ("import logging; logging.getLogger('bm25s').setLevel(logging.WARNING); "
+            "from negmine.search.bm25 import BM25Searcher; BM25Searcher(['a cat', 'a dog']); "
+            "print(logging.getLogger('bm25s').level)")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split()[-1] == "30"
