@@ -16,8 +16,7 @@ every model is scored on the validation claims. Arms:
 | ``negmine+lexical`` | (b) that, with BM25 candidates |
 | ``negmine+near-duplicates`` | (b) that, with the near-duplicate filter |
 | ``drop-in+lexical`` | ``negmine.mine_hard_negatives(num_negatives=3, lexical=True)``: ST's own window, with BM25 |
-| ``negmine-from-0`` | negmine's defaults from rank 0 (NV-Retriever's TopK-PercPos: no ranks skipped, the margin only); |
-|  | exploratory, outside the comparison family |
+| ``negmine-from-0`` | negmine's defaults from rank 0 (NV-Retriever's TopK-PercPos: the margin, no ranks skipped) |
 
 Each mining runs in its own process with a fresh embedding cache, so its wall time includes encoding and its peak
 memory is its own. Finished mining and training runs are read back from ``--work`` (the runner resumes). An arm
@@ -27,7 +26,8 @@ training is deterministic for its data and seed, so it takes that arm's runs, an
 The comparisons are one family, Holm-corrected (:func:`negmine.study.statistics.compare_family`): (a) negmine with
 st; (c) negmine and st with none; (b) negmine-plain with st-window (the same window, negmine's core against
 sentence-transformers'), each extra alone and all of them (negmine's defaults) with negmine-plain. Two comparisons
-of the same two mined sets are one test: only the first is kept.
+of the same two mined sets are one test: only the first is kept. ``negmine-from-0`` is exploratory, outside the
+family.
 
     nohup python benchmarks/vs_st_mining.py --work runs/vs-st --arms negmine st none --seeds 1 2 3 \\
         --json results/bench-vs-st-mining.json > vs-st.log 2>&1 &

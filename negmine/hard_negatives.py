@@ -112,7 +112,7 @@ def mine_hard_negatives(
             ``IterableDataset``); needs ``cache_folder`` or negmine's default cache.
         index_factory: the FAISS index (default ``Flat``, exact; on disk ``IVF{n},SQ8`` with n about 4 sqrt(docs)).
         nprobe: IVF cells an approximate index visits (default on disk: 4, with which 0.99 of the negatives of a
-            1M corpus were exact search's in ``docs/results/scale.md``; FAISS's own default is 1).
+            1M corpus were exact search's in ``docs/results/scale.md``; in memory FAISS's own 1).
         return_manifest: return ``(dataset, manifest)``.
         output_dir: also write the pairs as a ``negmine build-pairs`` folder (dataset, ``pairs.parquet``,
             ``manifest.json``, README) that ``negmine train --pairs.path``, ``analyze`` and ``audit`` read.
@@ -176,8 +176,6 @@ def mine_hard_negatives(
         range_max = range_min + num_negatives * (10 if filtered else 1) + max_positives
     if index_factory is None:
         index_factory = f"IVF{max(1, min(4096, int(4 * math.sqrt(len(data.corpus)))))},SQ8" if streamed else "Flat"
-    if nprobe is None and streamed and index_factory.startswith("IVF"):
-        nprobe = 4
     try:
         params = MiningParams(range_min=range_min, range_max=range_max, absolute_margin=absolute_margin,
                               relative_margin=relative_margin, max_score=max_score, min_score=min_score,

@@ -30,6 +30,7 @@ from negmine.pairs.formats import Negative, build_rows, empty_columns
 from negmine.search.results import SearchResults
 
 logger = logging.getLogger(__name__)
+STREAMED_NPROBE = 4  # 0.99 of exact search's negatives at 1M documents (docs/results/scale.md)
 ROW_CHUNK = 4096  # anchors whose rows are made and written at once when the corpus is larger than memory
 
 
@@ -73,7 +74,8 @@ class PairsConfig(BaseModel):
     index_factory: str = Field("Flat", description="FAISS factory string (Flat: exact).")
     searcher: Literal["auto", "faiss", "torch"] = Field(
         "auto", description="Dense search: FAISS, or torch's exact search (a GPU without faiss-gpu, or no FAISS).")
-    nprobe: int | None = Field(None, description="IVF cells an approximate index visits.")
+    nprobe: int | None = Field(None, description="IVF cells an approximate index visits (default: FAISS's 1; 4 with "
+                               "vectors_on_disk).")
     ef_search: int | None = Field(None, description="HNSW search breadth.")
     use_gpu: bool | None = Field(None, description="FAISS on the GPU (default: when available).")
     vectors_on_disk: bool = Field(False, description="Keep the corpus vectors in the cache's memory-mapped shards and "
@@ -104,6 +106,19 @@ class PairsConfig(BaseModel):
     synthetic: SyntheticConfig | None = Field(None, description="Generated negatives: perturb, swap, reverse.")
     relabel: str | None = Field(None, description="A filled-in audit CSV (negmine audit): relevant rows become "
                                 "positives, not_relevant ones stay negatives and are not flagged again.")
+
+
+def streamed_nprobe(config: PairsConfig) -> int | None:
+    """The IVF cells a query visits with vectors on disk: ``config.nprobe``, else :data:`STREAMED_NPROBE` for an IVF
+    index (FAISS's own default is 1; 4 is the setting measured in docs/results/scale.md).
+
+    Example:
+        >>> streamed_nprobe(PairsConfig(vectors_on_disk=True, index_factory="IVF64,SQ8"))
+        4
+    """
+    if config.nprobe is not None or "IVF" not in config.index_factory:
+        return config.nprobe
+    return STREAMED_NPROBE
 
 
 def file_fingerprint(path: str | Path) -> str:
@@ -280,8 +295,9 @@ def mine_pairs(
     if "dense" in config.searchers and config.vectors_on_disk:
         from negmine.search.streamed import StreamedSearcher, build_streamed_index
 
+        nprobe = streamed_nprobe(config)
         index = build_streamed_index(doc_embeddings, config.index_factory, train_size=config.train_size,
-                                     seed=config.seed, nprobe=config.nprobe, show_progress_bar=show_progress_bar)
+                                     seed=config.seed, nprobe=nprobe, show_progress_bar=show_progress_bar)
         searcher = StreamedSearcher(doc_embeddings, index, refine=config.refine, show_progress_bar=show_progress_bar)
         searcher.name += f" {config.index_factory}"
         candidates["dense"] = searcher.search(anchor_embeddings, k)
@@ -375,7 +391,8 @@ def mine_pairs(
             "prompts": prompts or None,
         },  # fmt: skip
         "searcher": {"dense": searcher_name, "lexical": "bm25s" if "lexical" in config.searchers else None,
-                     "candidates_searched": k, "cross_encoder": model_name(cross_encoder), **blas_report()},
+                     "candidates_searched": k, "cross_encoder": model_name(cross_encoder),
+                     "nprobe": streamed_nprobe(config) if config.vectors_on_disk else config.nprobe, **blas_report()},
         "anchor_counts": anchor_counts,
         "noise_filter": {"applied": bool(noise_filter), "documents": noise_counts},
         "copies_excluded": copies,

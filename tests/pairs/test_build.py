@@ -13,6 +13,7 @@ from datasets import load_from_disk
 from negmine.errors import NegmineError
 from negmine.mining.static import MiningParams
 from negmine.pairs import PairsConfig, build_pairs, training_view
+from negmine.pairs.build import streamed_nprobe
 
 OPEN = MiningParams(range_min=0, range_max=6, relative_margin=None, num_negatives=2)
 
@@ -162,6 +163,9 @@ def test_vectors_on_disk_mine_what_exact_search_in_memory_mines(scifact_dir, tin
         assert disk[column] == memory[column]
     np.testing.assert_allclose(disk["negative_score"], memory["negative_score"], atol=1e-5)
     assert manifest["searcher"]["dense"].startswith("faiss-cpu streamed")
+    assert manifest["searcher"]["nprobe"] == 2
+    assert streamed_nprobe(PairsConfig(vectors_on_disk=True, index_factory="IVF2,SQ8")) == 4
+    assert streamed_nprobe(PairsConfig(vectors_on_disk=True, index_factory="IVF2,SQ8", nprobe=1)) == 1
     with pytest.raises(NegmineError, match="Flat would hold every vector"):
         build_pairs(config(scifact_dir, tiny_model_path, tmp_path, vectors_on_disk=True), tmp_path / "flat")
 

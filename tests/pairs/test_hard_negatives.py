@@ -112,6 +112,7 @@ def test_an_iterable_dataset_goes_through_vectors_on_disk(pairs_data, pairs_mode
                                           cache_folder=str(tmp_path / "cache"), return_manifest=True)
     assert manifest["parameters"]["vectors_on_disk"] is True
     assert manifest["parameters"]["index_factory"].startswith("IVF")
+    assert manifest["searcher"]["nprobe"] == 4  # not FAISS's 1, which left anchors short of negatives
     assert len(mined) > 0
     assert manifest["data"]["texts_on_disk"] is True
 
