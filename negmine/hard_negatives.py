@@ -15,8 +15,9 @@ extras are keyword-only:
   fingerprints, package versions, counts).
 - ``output_dir`` and ``audit``: the pairs written as a ``build-pairs`` folder, and the false-negative audit
   sheet (``negmine audit``) of the negatives most likely to be relevant, for a person to label.
-- ``vectors_on_disk``: corpus vectors in the embedding cache's memory-mapped shards, searched by a streamed
-  approximate FAISS index and re-scored exactly (on by default for an ``IterableDataset``).
+- ``vectors_on_disk``: a corpus larger than memory (on by default for an ``IterableDataset``): its texts in a
+  memory-mapped Arrow file, its vectors in the embedding cache's shards, searched by a streamed approximate FAISS
+  index and re-scored exactly, and the rows written in chunks.
 
 References:
     Moreira et al., "NV-Retriever: Improving text embedding models with effective hard-negative mining", 2024;
@@ -108,8 +109,10 @@ def mine_hard_negatives(
         near_duplicates: never take a positive's text (up to case and whitespace) as a negative.
         duplicate_cosine: never take a candidate whose cosine to a positive reaches this.
         seed: the seed of random sampling.
-        vectors_on_disk: keep corpus vectors on disk and search a streamed IVF index (default: for an
-            ``IterableDataset``); needs ``cache_folder`` or negmine's default cache.
+        vectors_on_disk: keep the corpus's texts and vectors on disk and search a streamed IVF index (default: for
+            an ``IterableDataset``); uses ``cache_folder`` or negmine's default cache, whose ``texts/`` file goes
+            when the call ends and whose ``rows/`` file holds the returned dataset (memory-mapped, as ``datasets``
+            keeps its cache files: delete it when done).
         index_factory: the FAISS index (default ``Flat``, exact; on disk ``IVF{n},SQ8`` with n about 4 sqrt(docs)).
         nprobe: IVF cells an approximate index visits (default on disk: 4, with which 0.99 of the negatives of a
             1M corpus were exact search's in ``docs/results/scale.md``; in memory FAISS's own 1).
