@@ -197,9 +197,10 @@ class RetrievalData:
         texts = dict(zip(doc_ids, self.document_texts(doc_ids), strict=True))
         return [self.queries[qid] for qid, _ in pairs], [texts[doc] for _, doc in pairs]
 
-    def document_texts(self, ids: Iterable[str] | None = None) -> list[str]:
-        """Title and text joined by a space (as BEIR's dense models read them), in corpus order or that of ``ids``;
-        a :class:`DiskCorpus`'s own texts (on disk, untitled) when ``ids`` is None."""
+    def document_texts(self, ids: Iterable[str] | None = None) -> Sequence[str]:
+        """Title and text joined by a space (as BEIR's dense models read them), in corpus order or that of ``ids``:
+        a list, or a :class:`DiskCorpus`'s own texts (a :class:`~negmine.data.disk_texts.DiskTexts` read from disk,
+        untitled) when ``ids`` is None."""
         if ids is None and isinstance(self.corpus, DiskCorpus):
             return self.corpus.texts
         ids = self.corpus.keys() if ids is None else ids
