@@ -39,7 +39,8 @@ class MiningParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    range_min: int = Field(10, ge=0, description="Survivors skipped at the top of each searcher's ranking.")
+    range_min: int = Field(10, ge=0, description="Survivors skipped at the top of each searcher's ranking "
+                           "(build-pairs on pair data: 0 unless given).")
     range_max: int = Field(100, ge=1, description="Rank up to which survivors are considered.")
     absolute_margin: float | None = Field(None, description="Keep s < p - margin (p: lowest positive score).")
     relative_margin: float | None = Field(0.05, ge=0, description="Keep s <= p - |p| * margin.")

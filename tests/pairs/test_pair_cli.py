@@ -40,6 +40,27 @@ def test_a_csv_a_jsonl_and_a_saved_dataset_each_build_pairs(pairs_data, pairs_mo
             assert row["negative"] != row["anchor"]
 
 
+def test_pair_data_mines_from_rank_0_unless_told_while_scifact_keeps_rank_10(pairs_data, pairs_model_path,
+                                                                             scifact_dir, tmp_path):
+    """Pair data's window starts at rank 0 (its measured default); a --range-min given on the command line or in a
+    --config file wins; SciFact and BEIR keep MiningParams' 10."""
+    from negmine.pairs.build import PairsConfig
+
+    (tmp_path / "pairs.yaml").write_text("mining:\n  range_min: 4\n")
+    starts = {}
+    options = {"default": [], "option": ["--range-min", "2"], "config": ["--config", tmp_path / "pairs.yaml"]}
+    for name, extra in options.items():  # --range-max 10 alone is a valid window for pair data
+        out = tmp_path / f"pairs-{name}"
+        result = run("build-pairs", pairs_data / "qa.csv", "--anchor-column", "question", "--positive-column",
+                     "answer", "--out", out, "--model", pairs_model_path, "--range-max", "10", *extra,
+                     "--cache-dir", tmp_path / "cache")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        starts[name] = json.loads((out / "manifest.json").read_text())["parameters"]["mining"]["range_min"]
+    assert starts == {"default": 0, "option": 2, "config": 4}
+    assert PairsConfig(dataset=str(scifact_dir)).mining.range_min == 10
+    assert PairsConfig(dataset="scifact").mining.range_min == 10
+
+
 def test_a_csv_mined_with_texts_and_vectors_on_disk_gives_the_in_memory_folder(pairs_data, pairs_model_path,
                                                                                 tmp_path, monkeypatch):
     """``--vectors-on-disk`` on pair data keeps the texts on disk too and writes the rows in chunks (two anchors a
