@@ -24,10 +24,10 @@ whose rows equal an earlier arm's (the same anchors, positives and negatives, or
 training is deterministic for its data and seed, so it takes that arm's runs, and the table says so.
 
 The comparisons are one family, Holm-corrected (:func:`negmine.study.statistics.compare_family`): (a) negmine with
-st; (c) negmine and st with none; (b) negmine-plain with st-window (the same window, negmine's core against
-sentence-transformers'), each extra alone and all of them (negmine's defaults) with negmine-plain; negmine with
-negmine-from-10 (the window's start). Two comparisons of the same two mined sets are one test: only the first is
-kept.
+st; (c) negmine and st with none; (b) negmine with st-window (the same window and margin: negmine's extras and core
+together), negmine-plain with st-window (the core alone), each extra alone and all of them with negmine-plain;
+negmine with negmine-from-10 (the window's start). Two comparisons of the same two mined sets are one test: only the
+first is kept; an arm with no finished runs drops out of the comparisons.
 
     nohup python benchmarks/vs_st_mining.py --work runs/vs-st --arms negmine st none --seeds 1 2 3 \\
         --json results/bench-vs-st-mining.json > vs-st.log 2>&1 &
@@ -220,9 +220,10 @@ def warm_timing(work: Path, repeats: int = 3) -> dict:
             for arm, t in times.items()}  # fmt: skip
 
 
-COMPARISONS = [("negmine", "st"), ("negmine", "none"), ("st", "none"), ("negmine-plain", "st-window"),
-               ("negmine+lexical", "negmine-plain"), ("negmine+near-duplicates", "negmine-plain"),
-               ("negmine", "negmine-plain"), ("drop-in+lexical", "st"), ("negmine", "negmine-from-10")]  # fmt: skip
+COMPARISONS = [("negmine", "st"), ("negmine", "none"), ("st", "none"), ("negmine", "st-window"),
+               ("negmine-plain", "st-window"), ("negmine+lexical", "negmine-plain"),
+               ("negmine+near-duplicates", "negmine-plain"), ("negmine", "negmine-plain"), ("drop-in+lexical", "st"),
+               ("negmine", "negmine-from-10")]  # fmt: skip
 
 
 def arm_rows(work: Path, arm: str) -> list[tuple]:
