@@ -158,3 +158,24 @@ def test_the_audit_loop_closes_on_pair_data(pairs_data, pairs_model_path, tmp_pa
     mine = [r for r in relabelled if r["query_id"] == rows[0]["query_id"]]
     assert rows[0]["negative_id"] in {r["positive_id"] for r in mine}
     assert rows[0]["negative_id"] not in {r["negative_id"] for r in mine}
+
+
+def test_the_readmes_python_call_mines_what_build_pairs_mines_by_default(pairs_data, pairs_model_path, tmp_path):
+    """README: ``mine_hard_negatives(dataset, model, range_max=100, relative_margin=0.05, num_negatives=3,
+    output_format="n-tuple", lexical=True)`` is build-pairs' default mining for pair data."""
+    from negmine import mine_hard_negatives
+    from negmine.models import load_model
+
+    out = tmp_path / "pairs"
+    result = run("build-pairs", pairs_data / "qa.csv", "--anchor-column", "question", "--positive-column", "answer",
+                 "--out", out, "--model", pairs_model_path, "--output-format", "n-tuple",
+                 "--cache-dir", tmp_path / "cache")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    built = load_from_disk(str(out / "dataset"))
+    dataset = Dataset.from_csv(str(pairs_data / "qa.csv")).select_columns(["question", "answer"])
+    called = mine_hard_negatives(dataset, load_model(pairs_model_path), range_max=100, relative_margin=0.05,
+                                 num_negatives=3, output_format="n-tuple", lexical=True, batch_size=64,
+                                 verbose=False).rename_columns({"question": "anchor", "answer": "positive"})
+    columns = ["anchor", "positive", "negative_1", "negative_2", "negative_3"]
+    assert len(built) > 0
+    assert built.select_columns(columns).to_list() == called.select_columns(columns).to_list()
