@@ -235,7 +235,7 @@ def test_every_number_in_the_release_budget_reading_comes_from_its_data():
     study = (root / "docs" / "study.md").read_text()
     section = study[study.index("### At the release budget") :]
     sources = [cite(root / "docs" / "study" / "release-budget"),
-               cite(root / "docs" / "results" / "vs-st-mining" / "seeds-1-6.json", ["negmine:none", "st:none"]),
+               cite(root / "docs" / "results" / "vs-st-mining" / "bench.json", ["negmine:none", "st:none"]),
                (root / "docs" / "study" / "release-budget" / "report.md").read_text(),
                (root / "docs" / "study" / "ablation" / "report.md").read_text(),
                (root / "docs" / "release.md").read_text()]  # fmt: skip
