@@ -52,6 +52,38 @@ def text_keys(texts: list[str]) -> np.ndarray:
     return np.fromiter(digests, dtype="S64", count=len(texts))  # no list of 10M bytes objects on the way
 
 
+def token_counts(model, texts: list[str]) -> np.ndarray:
+    """How many tokens the model reads of each text (special tokens counted, cut at its ``max_seq_length``), so
+    that a batch of texts of equal counts carries no padding; character counts where the model has no fast
+    Hugging Face tokenizer.
+
+    Sorting by characters, as ``SentenceTransformer.encode`` does, pads SciFact's 5,183 abstracts at 256 tokens
+    to 1,301,336 tokens in batches of 64, against 1,242,251 read; sorted by these counts, 1,247,634.
+
+    Args:
+        model: a ``SentenceTransformer`` (any backend).
+        texts: the texts.
+
+    Returns:
+        An int64 array of shape ``(len(texts),)``.
+
+    Example:
+        >>> token_counts(model, ["a claim", "a much longer abstract about the claim"]).tolist()  # doctest: +SKIP
+        [4, 9]
+    """
+    backend = getattr(getattr(model, "tokenizer", None), "backend_tokenizer", None)
+    if backend is None or not texts:
+        return np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    from tokenizers import Tokenizer
+
+    counter = Tokenizer.from_str(backend.to_str())  # a copy: the model's own keeps the padding its last call set
+    counter.no_padding()
+    counter.no_truncation()
+    counts = np.fromiter(map(len, counter.encode_batch_fast(texts)), dtype=np.int64, count=len(texts))
+    limit = getattr(model, "max_seq_length", None)
+    return np.minimum(counts, limit) if limit else counts
+
+
 def key_prefixes(keys: np.ndarray) -> np.ndarray:
     """The first 16 hex digits of each key as one ``uint64``: an eighth of the memory for matching millions of
     keys (equal prefixes are then checked on the full keys).
@@ -302,18 +334,29 @@ class Encoder:
         return self._backend_model
 
     def _encode(self, texts: list[str], role: str) -> np.ndarray:
+        """Encode in batches of texts of equal token counts (:func:`token_counts`): sentence-transformers sorts by
+        characters, which pads each batch to its longest text in tokens; a multi-process pool gets one call."""
+        from tqdm.auto import tqdm
+
         model = self.encoding_model(texts)
         encode = model.encode_query if role == "query" else model.encode_document
-        vectors = encode(
-            texts,
+        options = {
             **({"prompt": self.prompts[role]} if role in self.prompts else {}),
-            **({"pool": self.pool} if self.pool is not None and self.backend == "torch" else {}),
-            batch_size=self.batch_size,
-            show_progress_bar=self.show_progress_bar,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+            "batch_size": self.batch_size,
+            "convert_to_numpy": True,
+            "normalize_embeddings": True,
+        }
+        if not texts or (self.pool is not None and self.backend == "torch"):
+            pool = {"pool": self.pool} if self.pool is not None and self.backend == "torch" else {}
+            vectors = encode(texts, **pool, show_progress_bar=self.show_progress_bar, **options)
+            return np.asarray(vectors, dtype=np.float32)
+        order = np.argsort(-token_counts(model, texts), kind="stable")  # longest first, as sentence-transformers
+        batches = [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
+        encoded = [encode([texts[i] for i in batch], show_progress_bar=False, **options)
+                   for batch in tqdm(batches, desc="Batches", disable=not self.show_progress_bar)]  # fmt: skip
+        vectors = np.empty((len(texts), encoded[0].shape[1]), dtype=np.float32)
+        vectors[order] = np.concatenate(encoded)
+        return vectors
 
     def _dimension(self) -> int | None:
         dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from negmine.encode import EmbeddingMemory, Encoder, model_fingerprint
+from negmine.encode import EmbeddingMemory, Encoder, model_fingerprint, token_counts
 
 TEXTS = ["vitamin d and fractures", "aspirin and bleeding", "bed nets and malaria", "aspirin and bleeding"]
 
@@ -180,3 +180,33 @@ def test_vectors_on_disk_refuse_two_texts_whose_key_prefixes_collide(tiny_model,
     monkeypatch.setattr(encode, "key_prefixes", lambda keys: np.zeros(len(keys), dtype=np.uint64))
     with pytest.raises(NegmineError, match="share 16 hex digits"):  # never the other text's vector
         Encoder(tiny_model, cache_dir=tmp_path, show_progress_bar=False).encode_to_disk(TEXTS[:2])
+
+
+def test_token_counts_are_the_tokenizers_own_cut_at_the_length(tiny_model):
+    texts = ["aspirin", "aspirin and bleeding", "vitamin d and fractures " * 20, ""]
+    tiny_model.preprocess(texts)  # a padded call leaves padding set on the model's own tokenizer
+    read = [len(ids) for ids in tiny_model.tokenizer(texts, truncation=True, max_length=64)["input_ids"]]
+    assert token_counts(tiny_model, texts).tolist() == read == [3, 5, 64, 2]
+    tiny_model.max_seq_length = 4
+    assert token_counts(tiny_model, texts).tolist() == [3, 4, 4, 2]
+
+
+def test_batches_hold_equal_token_counts_where_characters_would_mix_them(tiny_model, monkeypatch):
+    # an unknown word is one token however long; by characters the two groups interleave, by tokens they part
+    long_words = ["x" * n for n in (45, 33, 26, 18)]  # 3 tokens each
+    short_words = [" ".join(["zq"] * n) for n in (13, 10, 8, 5)]  # 38, 29, 23, 14 characters; 15, 12, 10, 7 tokens
+    texts = long_words + short_words
+    batches = []
+    encode = tiny_model.encode_document
+    monkeypatch.setattr(tiny_model, "encode_document", lambda part, **kw: batches.append(part) or encode(part, **kw))
+    vectors = Encoder(tiny_model, use_cache=False, batch_size=4, show_progress_bar=False).encode(texts)
+    assert batches == [short_words, long_words]  # longest first, as sentence-transformers orders
+    np.testing.assert_allclose(vectors, encode(texts, normalize_embeddings=True), atol=1e-6)
+
+
+@given(st.lists(st.sampled_from(TEXTS + ["x" * 30, "malaria " * 9, "d"]), min_size=1, max_size=12),
+       st.integers(1, 5))  # fmt: skip
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])  # not changed
+def test_vectors_come_back_in_text_order_whatever_the_batching(tiny_model, texts, batch_size):
+    vectors = Encoder(tiny_model, use_cache=False, batch_size=batch_size, show_progress_bar=False).encode(texts)
+    np.testing.assert_allclose(vectors, tiny_model.encode_document(texts, normalize_embeddings=True), atol=1e-6)
