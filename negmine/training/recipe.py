@@ -326,7 +326,8 @@ class Recipe(BaseModel):
             update.update(model=self.model.name, max_seq_length=self.model.max_seq_length)
             if self.model.backend != "torch":
                 update.update(backend=self.model.backend)
-        return self.pairs.model_copy(update=update)
+        # validated again with the data in: the pairs section alone saw SciFact and kept SciFact's window start
+        return PairsConfig.model_validate({**self.pairs.model_dump(exclude_unset=True), **update})
 
 
 def set_dotted(tree: dict, dotted: str, value: Any) -> None:

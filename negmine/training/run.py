@@ -81,12 +81,13 @@ def training_pairs(recipe: Recipe, output: Path, show_progress_bar: bool):
 def refresh_callback(recipe: Recipe, memory=None, output: Path | None = None):
     """The recipe's :class:`~negmine.mining.dynamic.HardNegativeRefresh` over the training split, mining with the
     pairs section's searchers and filters, build-pairs' exclusions included (defaults with one negative where the
-    recipe has none); ``memory`` is an
+    recipe has none, the window starting where build-pairs' does for the data); ``memory`` is an
     :class:`~negmine.encode.EmbeddingMemory` shared with the evaluator."""
+    from negmine.data.sources import is_pair_data
     from negmine.mining.dynamic import HardNegativeRefresh
     from negmine.mining.static import MiningParams
     from negmine.pairs.anchors import Anchor, Positive, mark_copies
-    from negmine.pairs.build import uses_scifact_habits
+    from negmine.pairs.build import PAIR_DATA_RANGE_MIN, uses_scifact_habits
     from negmine.pairs.noise import noise_mask
 
     data = load_split(recipe, "train")
@@ -94,7 +95,8 @@ def refresh_callback(recipe: Recipe, memory=None, output: Path | None = None):
     doc_index, query_index = {d: i for i, d in enumerate(doc_ids)}, {q: i for i, q in enumerate(query_ids)}
     rows = [(query_index[q], doc_index[d]) for q, d in data.judged_pairs()]
     config = recipe.pairs_config()
-    params = config.mining if config is not None else MiningParams(num_negatives=1)
+    start = {"range_min": PAIR_DATA_RANGE_MIN} if is_pair_data(recipe.data.dataset) else {}  # as build-pairs
+    params = config.mining if config is not None else MiningParams(num_negatives=1, **start)
     options = recipe.refresh.model_dump(exclude={"random_rate", "curriculum"})
     documents = data.document_texts(doc_ids)
     # the static pipeline's exclusions: the anchor's own text, copies of its positives, the noise mask where it applies

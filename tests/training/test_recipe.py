@@ -113,6 +113,17 @@ def test_pairs_are_mined_with_the_trained_model_unless_told_otherwise(tmp_path):
     assert load_recipe(path).pairs_config().model == "other/miner"
 
 
+def test_a_recipe_on_pair_data_mines_from_build_pairs_window_start_unless_told(tmp_path):
+    """The pairs section is read before the data section is known: its window start must follow the data as
+    build-pairs' does (rank 0 for pair data, 10 for SciFact), and a given start wins."""
+    data = Path(__file__).parents[1] / "resources" / "pairs_tiny" / "qa.csv"
+    head = f"data: {{dataset: {data}}}\nevaluation: {{splits: []}}\noutput_dir: x\n"
+    start = {pairs: load_recipe(write(tmp_path, head + f"pairs: {pairs}\n")).pairs_config().mining.range_min
+             for pairs in ("{}", "{mining: {num_negatives: 2}}", "{mining: {range_min: 3}}")}  # fmt: skip
+    assert start == {"{}": 0, "{mining: {num_negatives: 2}}": 0, "{mining: {range_min: 3}}": 3}
+    assert load_recipe(write(tmp_path, "pairs: {}\noutput_dir: x\n")).pairs_config().mining.range_min == 10
+
+
 @pytest.mark.parametrize("declared", [float, int])
 def test_a_warmup_share_reaches_the_trainer_on_transformers_4_and_5(declared, monkeypatch):
     """transformers 5 reads ``warmup_steps: 0.1`` as a share of the steps; transformers 4 (the ``onnx`` extra's)

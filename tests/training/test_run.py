@@ -228,3 +228,18 @@ def test_a_recipe_refresh_mines_with_build_pairs_exclusions(tmp_path, pairs_data
     tree["refresh"] = {"every_epochs": 1}
     refresh = refresh_callback(Recipe.model_validate(tree))
     assert refresh.searchers == ["dense", "lexical"] and refresh.excluded is not None
+
+
+def test_a_refresh_without_a_pairs_section_starts_where_build_pairs_would(tmp_path, pairs_data, scifact_dir,
+                                                                          tiny_model_path):  # fmt: skip
+    from negmine.training.recipe import Recipe
+    from negmine.training.run import refresh_callback
+
+    starts = {}
+    for name, data in [("pairs", {"dataset": str(pairs_data / "qa.csv"), "validation_fraction": 0.0}),
+                       ("scifact", {"dataset": str(scifact_dir), "validation_fraction": 0.3})]:  # fmt: skip
+        tree = yaml.safe_load(recipe_file(tmp_path, scifact_dir, tiny_model_path).read_text())
+        tree.update(data=data, refresh={"every_epochs": 1}, evaluation={"splits": []})
+        del tree["pairs"]
+        starts[name] = refresh_callback(Recipe.model_validate(tree)).params.range_min
+    assert starts == {"pairs": 0, "scifact": 10}
