@@ -220,6 +220,20 @@ def warm_timing(work: Path, repeats: int = 3) -> dict:
             for arm, t in times.items()}  # fmt: skip
 
 
+def timing_rows(cold: dict | None, warm: dict | None) -> list[dict]:
+    """The timings as table rows, each with negmine's median over sentence-transformers' (the ratio the target asks
+    about: at most 1)."""
+    rows = []
+    for name, timing in (("cold start, encoding included", cold), ("embeddings computed", warm)):
+        if timing:
+            st, negmine = timing["st"], timing["negmine"]
+            rows.append({"mining": name, "runs": len(st["runs_s"]), "st median (s)": st["median_s"],
+                         "negmine median (s)": negmine["median_s"], "st runs (s)": " ".join(map(str, st["runs_s"])),
+                         "negmine runs (s)": " ".join(map(str, negmine["runs_s"])),
+                         "negmine / st": round(negmine["median_s"] / st["median_s"], 3)})  # fmt: skip
+    return rows
+
+
 COMPARISONS = [("negmine", "st"), ("negmine", "none"), ("st", "none"), ("negmine", "st-window"),
                ("negmine-plain", "st-window"), ("negmine+lexical", "negmine-plain"),
                ("negmine+near-duplicates", "negmine-plain"), ("negmine", "negmine-plain"), ("drop-in+lexical", "st"),
@@ -344,10 +358,14 @@ def main(argv: list[str] | None = None) -> None:
                  "ci95 (points)": [round(100 * x, 2) for x in c["ci95_diff"]] if c["ci95_diff"] else None,
                  "wins": f"{c['wins']}/{c['seeds']}", "p (paired t)": c["p_paired_t"], "p (Holm)": c["p_holm"],
                  "verdict": c["verdict"]} for c in family]  # fmt: skip
-    table = markdown_table(rows, list(dict.fromkeys(k for row in rows for k in row)))
+    table = markdown_table(rows, list(dict.fromkeys(k for row in rows for k in row))) if rows else ""
     if compared:
         table += f"\n\nComparisons, one family of {family[0]['family']} (Holm):\n\n"
         table += markdown_table(compared, list(compared[0]))
+    timed = timing_rows(cold, warm)
+    if timed:
+        table += "\n\nMining time, negmine against sentence-transformers in the same run:\n\n"
+        table += markdown_table(timed, list(timed[0]))
     print(table)
     if args.json:  # the data, and the table beside it
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -79,7 +79,8 @@ def token_counts(model, texts: list[str]) -> np.ndarray:
     counter = Tokenizer.from_str(backend.to_str())  # a copy: the model's own keeps the padding its last call set
     counter.no_padding()
     counter.no_truncation()
-    counts = np.fromiter(map(len, counter.encode_batch_fast(texts)), dtype=np.int64, count=len(texts))
+    chunks = (counter.encode_batch_fast(texts[start : start + 1024]) for start in range(0, len(texts), 1024))
+    counts = np.fromiter((len(e) for chunk in chunks for e in chunk), dtype=np.int64, count=len(texts))  # bounded
     limit = getattr(model, "max_seq_length", None)
     return np.minimum(counts, limit) if limit else counts
 
