@@ -79,8 +79,9 @@ def token_counts(model, texts: list[str]) -> np.ndarray:
     counter = Tokenizer.from_str(backend.to_str())  # a copy: the model's own keeps the padding its last call set
     counter.no_padding()
     counter.no_truncation()
-    chunks = (counter.encode_batch_fast(texts[start : start + 1024]) for start in range(0, len(texts), 1024))
-    counts = np.fromiter((len(e) for chunk in chunks for e in chunk), dtype=np.int64, count=len(texts))  # bounded
+    # 64 texts at a time: counting 1,024 or all at once left the heap such that encoding peaked 0.1-0.3 GiB higher
+    chunks = (counter.encode_batch_fast(texts[start : start + 64]) for start in range(0, len(texts), 64))
+    counts = np.fromiter((len(e) for chunk in chunks for e in chunk), dtype=np.int64, count=len(texts))
     limit = getattr(model, "max_seq_length", None)
     return np.minimum(counts, limit) if limit else counts
 
