@@ -31,8 +31,10 @@ BACKENDS: tuple[str, ...] = ("torch", "onnx", "onnx-int8", "openvino", "openvino
 # OpenVINO's CPU plugin lowers an fp32 model to bf16 by itself on CPUs with AVX512_BF16 or AMX; `openvino` asks for
 # f32 (the vectors torch gives, on every CPU) and `openvino-bf16` for bf16 by name.
 OPENVINO_PRECISION = {"openvino": "f32", "openvino-bf16": "bf16"}
+# the exporter names the ONNX file from the weight type the CPU's configuration picks (model_qint8_avx512_vnni,
+# model_quint8_avx2): it is found by its configuration after the export
 INT8_FILES = {
-    "onnx-int8": "onnx/model_qint8_{config}.onnx",
+    "onnx-int8": "onnx/model_*_{config}.onnx",
     "openvino-int8": "openvino/openvino_model_qint8_quantized.xml",
 }
 CALIBRATION_TEXTS = 300
@@ -165,7 +167,8 @@ def export(model, backend: str, folder: Path, calibration_texts: list[str]) -> N
 
             config = onnx_quantization_config()
             export_dynamic_quantized_onnx_model(loaded, config, str(tmp / "model"))
-            file_name = INT8_FILES[backend].format(config=config)
+            written = sorted((tmp / "model").glob(INT8_FILES[backend].format(config=config)))
+            file_name = str(written[0].relative_to(tmp / "model"))
         elif backend == "openvino-int8":
             file_name = _openvino_int8(loaded, tmp, calibration_texts)
         (tmp / "model" / "negmine-export.json").write_text(json.dumps({"backend": backend, "file_name": file_name}))
